@@ -1,0 +1,1 @@
+"""Flask integration for walker-channels (the extension arrives with the web-adapter work)."""

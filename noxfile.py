@@ -1,0 +1,44 @@
+"""Developer tasks: ``nox`` runs lint, typecheck and tests; ``nox -s bench`` the benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+TYPED_PATHS = ["src", "adapters", *(["examples"] if any(Path("examples").rglob("*.py")) else [])]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite (PostgreSQL tests need WALKER_TEST_POSTGRES_URL)."""
+    session.install("-e", ".[all,dev]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the core, the adapters and the examples."""
+    session.install("-e", ".[all,dev]")
+    session.run("mypy", "--strict", *TYPED_PATHS)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Every benchmark in benchmarks/, each printing figures next to its same-run baseline."""
+    session.install("-e", ".[all,dev]")
+    scripts = sorted(Path("benchmarks").glob("bench_*.py"))
+    chosen = [s for s in scripts if not session.posargs or s.stem in session.posargs]
+    for script in chosen:
+        session.run("python", str(script))

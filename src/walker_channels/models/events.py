@@ -1,0 +1,151 @@
+"""Conversation events: the audit log every flow writes and the admin views read."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+from uuid import uuid4
+
+from pydantic import Field, TypeAdapter
+
+from walker_channels.models._base import AwareDatetime, Frozen, JsonObject
+from walker_channels.models.approvals import EscalationReason, RiskLevel
+from walker_channels.models.messages import Channel, DeliveryStatus
+
+
+class EventType(StrEnum):
+    """The kinds of conversation event."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    OUTBOUND_FAILED = "outbound_failed"
+    ESCALATED = "escalated"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    DELIVERY_STATUS = "delivery_status"
+
+
+class Direction(StrEnum):
+    """Which way an event's message went; ``internal`` for decisions and status changes."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+def _new_id() -> str:
+    return uuid4().hex
+
+
+class _Event(Frozen):
+    id: str = Field(default_factory=_new_id)
+    tenant_id: str | None
+    """``None`` only for inbound messages to a number no tenant owns."""
+    channel: Channel
+    participant: str
+    """The person's keyed pseudonym, never the raw address."""
+    occurred_at: AwareDatetime
+    idempotency_key: str | None = None
+    """Unique across the store when set: appending it twice is a no-op."""
+    session_id: str | None = None
+    provider_message_id: str | None = None
+    data: JsonObject = Field(default_factory=dict)
+
+    direction: ClassVar[Direction] = Direction.INTERNAL
+    """Inbound, outbound or internal: fixed by the event type."""
+
+
+class InboundEvent(_Event):
+    """A person wrote to us."""
+
+    type: Literal[EventType.INBOUND] = EventType.INBOUND
+    direction: ClassVar[Direction] = Direction.INBOUND
+    text: str = ""
+    media_count: int = Field(default=0, ge=0)
+
+
+class _AgentOutcome(_Event):
+    agent_id: str | None = None
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    response_time_ms: float | None = Field(default=None, ge=0.0)
+
+
+class OutboundEvent(_AgentOutcome):
+    """A message went out (``hitl`` when a human approved it)."""
+
+    type: Literal[EventType.OUTBOUND] = EventType.OUTBOUND
+    direction: ClassVar[Direction] = Direction.OUTBOUND
+    text: str = ""
+    hitl: bool = False
+
+
+class OutboundFailedEvent(_AgentOutcome):
+    """Sending a message failed; ``outcome_unknown`` when it may still have been delivered."""
+
+    type: Literal[EventType.OUTBOUND_FAILED] = EventType.OUTBOUND_FAILED
+    direction: ClassVar[Direction] = Direction.OUTBOUND
+    text: str = ""
+    hitl: bool = False
+    error_code: str | None = None
+    error_message: str = ""
+    retryable: bool = False
+    outcome_unknown: bool = False
+
+
+class EscalatedEvent(_AgentOutcome):
+    """The agent's draft went to human review instead of to the person."""
+
+    type: Literal[EventType.ESCALATED] = EventType.ESCALATED
+    approval_id: str
+    reason: EscalationReason
+    risk_level: RiskLevel
+
+
+class ApprovedEvent(_Event):
+    """A reviewer approved a draft (``edited`` when they changed its text)."""
+
+    type: Literal[EventType.APPROVED] = EventType.APPROVED
+    approval_id: str
+    decided_by: str
+    edited: bool = False
+
+
+class RejectedEvent(_Event):
+    """A reviewer rejected a draft."""
+
+    type: Literal[EventType.REJECTED] = EventType.REJECTED
+    approval_id: str
+    decided_by: str
+
+
+class ExpiredEvent(_Event):
+    """A draft stayed pending past its deadline."""
+
+    type: Literal[EventType.EXPIRED] = EventType.EXPIRED
+    approval_id: str
+
+
+class DeliveryStatusEvent(_Event):
+    """The provider reported a new delivery status for an outbound message."""
+
+    type: Literal[EventType.DELIVERY_STATUS] = EventType.DELIVERY_STATUS
+    status: DeliveryStatus
+    error_code: str | None = None
+
+
+ConversationEvent = Annotated[
+    InboundEvent
+    | OutboundEvent
+    | OutboundFailedEvent
+    | EscalatedEvent
+    | ApprovedEvent
+    | RejectedEvent
+    | ExpiredEvent
+    | DeliveryStatusEvent,
+    Field(discriminator="type"),
+]
+"""Any conversation event, discriminated by ``type``."""
+
+EVENT_ADAPTER: TypeAdapter[ConversationEvent] = TypeAdapter(ConversationEvent)
+"""Validates and serialises any :data:`ConversationEvent` (stores use it to round-trip rows)."""

@@ -1,0 +1,119 @@
+"""Read models for admin monitoring: queries in, anonymised results out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Generic, TypeVar
+
+from pydantic import Field
+
+from walker_channels.models._base import AwareDatetime, Frozen
+from walker_channels.models.events import Direction, EventType
+from walker_channels.models.messages import Channel
+
+T = TypeVar("T")
+
+
+class Scope(Frozen):
+    """Which tenants a read may see: ``None`` means all (superusers only)."""
+
+    tenant_ids: frozenset[str] | None
+
+
+class LogQuery(Frozen):
+    """Filters and keyset pagination for the conversation log (newest first)."""
+
+    scope: Scope
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    """Exclusive upper bound."""
+    channel: Channel | None = None
+    direction: Direction | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = None
+    """Opaque: the ``next_cursor`` of the previous page."""
+
+
+class LogEntry(Frozen):
+    """One anonymised log row: pseudonym and a short preview, never the raw address or text."""
+
+    id: str
+    tenant_id: str | None
+    channel: Channel
+    type: EventType
+    direction: Direction
+    occurred_at: AwareDatetime
+    participant: str
+    preview: str
+    agent_id: str | None = None
+    confidence: float | None = None
+    response_time_ms: float | None = None
+    session_id: str | None = None
+
+
+class Page(Frozen, Generic[T]):
+    """A page of results and the cursor of the next page (``None`` on the last)."""
+
+    items: tuple[T, ...]
+    next_cursor: str | None = None
+
+
+class StatsQuery(Frozen):
+    """Time range and filters for aggregate statistics."""
+
+    scope: Scope
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    channel: Channel | None = None
+    uptime_window: timedelta = timedelta(hours=1)
+    """Per-agent uptime is the share of these windows (with traffic) that had no error."""
+
+
+class ConfidenceBucket(Frozen):
+    """Agent outcomes with a confidence in ``[lower, upper)`` (the last bucket includes 1)."""
+
+    lower: float
+    upper: float
+    count: int
+
+
+class AgentCount(Frozen):
+    """An agent and how many interactions it had."""
+
+    agent_id: str
+    interactions: int
+
+
+class ConversationStats(Frozen):
+    """Aggregates over the conversation log."""
+
+    inbound_total: int
+    outbound_total: int
+    failed_total: int
+    escalated_total: int
+    avg_response_ms: float | None
+    p50_response_ms: float | None
+    p95_response_ms: float | None
+    p99_response_ms: float | None
+    confidence_buckets: tuple[ConfidenceBucket, ...]
+    hitl_rate: float | None
+    """Escalations over agent outcomes (sent, failed, escalated)."""
+    success_rate: float | None
+    """Sent over attempted sends (sent + failed)."""
+    unique_users: int
+    hourly_distribution: tuple[int, ...]
+    """Inbound messages per hour of day (UTC), 24 entries."""
+    top_agents: tuple[AgentCount, ...]
+
+
+class AgentAnalytics(Frozen):
+    """How one agent performs."""
+
+    agent_id: str
+    interactions: int
+    avg_response_ms: float | None
+    avg_confidence: float | None
+    hitl_rate: float | None
+    success_rate: float | None
+    error_rate: float | None
+    uptime: float | None

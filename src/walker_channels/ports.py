@@ -1,0 +1,208 @@
+"""Ports: the small async Protocols that transports, agents and stores implement.
+
+Implementations do not inherit from these; they only need the same methods. Each port has a
+fake and a contract suite in :mod:`walker_channels.testing`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from walker_channels.models import (
+    Address,
+    AgentAnalytics,
+    AgentReply,
+    AgentRequest,
+    Approval,
+    BriefSchedule,
+    Channel,
+    ConversationEvent,
+    ConversationStats,
+    Decision,
+    DeliveryStatus,
+    LogEntry,
+    LogQuery,
+    OutboundMessage,
+    OutboundRecord,
+    OutboundState,
+    Page,
+    Scope,
+    SendResult,
+    StatsQuery,
+)
+
+
+class Clock(Protocol):
+    """Where services get the time from (a fixed clock in tests)."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class MessageTransport(Protocol):
+    """Sends messages on one channel.
+
+    Raises :class:`~walker_channels.exceptions.TransportError` (or a subclass) on failure, with
+    ``retryable`` telling whether sending again can help.
+    """
+
+    @property
+    def channel(self) -> Channel:
+        """The channel this transport sends on."""
+        ...
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Hand ``message`` to the provider."""
+        ...
+
+
+class AgentRunner(Protocol):
+    """Runs an agent for one conversation turn."""
+
+    async def run(self, request: AgentRequest) -> AgentReply:
+        """Answer ``request``; raise :class:`~walker_channels.exceptions.AgentError` on failure."""
+        ...
+
+
+class EventStore(Protocol):
+    """The append-only conversation log."""
+
+    async def append(self, event: ConversationEvent) -> bool:
+        """Store ``event``; ``False`` (and nothing stored) if its idempotency key exists already.
+
+        Must be atomic: of concurrent appends with one key, exactly one returns ``True``.
+        """
+        ...
+
+    async def last_inbound_at(
+        self, tenant_id: str, channel: Channel, participant: str
+    ) -> datetime | None:
+        """When this person last wrote to this tenant on this channel, if ever."""
+        ...
+
+
+class ApprovalStore(Protocol):
+    """Drafts waiting for review, with an atomic decision."""
+
+    async def create(self, approval: Approval) -> None:
+        """Store a new pending approval."""
+        ...
+
+    async def get(self, approval_id: str) -> Approval | None:
+        """The approval with this id, if any."""
+        ...
+
+    async def list_pending(
+        self, scope: Scope, *, limit: int = 100, offset: int = 0
+    ) -> Sequence[Approval]:
+        """Pending approvals visible in ``scope``, oldest first."""
+        ...
+
+    async def list_expired(self, now: datetime, *, limit: int = 100) -> Sequence[Approval]:
+        """Pending approvals whose ``expires_at`` is at or before ``now``, oldest first."""
+        ...
+
+    async def decide(self, approval_id: str, decision: Decision) -> Approval:
+        """Move a pending approval to ``decision.status`` and return it.
+
+        Compare-and-set: raises :class:`~walker_channels.exceptions.AlreadyDecided` unless the
+        approval is still pending, so of concurrent decisions exactly one wins, and
+        :class:`~walker_channels.exceptions.ApprovalNotFound` for an unknown id.
+        """
+        ...
+
+
+class TenantResolver(Protocol):
+    """Which tenant owns the address a message was sent to."""
+
+    async def resolve(self, recipient: Address) -> str | None:
+        """The tenant id, or ``None`` for an address no tenant owns."""
+        ...
+
+
+class OutboundLedger(Protocol):
+    """One record per intended send, reserved before the provider is called."""
+
+    async def reserve(self, record: OutboundRecord) -> bool:
+        """Store ``record``; ``False`` if its key exists already (then do not send).
+
+        Must be atomic: of concurrent reservations of one key, exactly one returns ``True``.
+        """
+        ...
+
+    async def get(self, key: str) -> OutboundRecord | None:
+        """The record with this key, if any."""
+        ...
+
+    async def settle(
+        self,
+        key: str,
+        *,
+        state: OutboundState,
+        at: datetime,
+        provider_message_id: str | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        """Record how the send ended (sent, failed, or unknown)."""
+        ...
+
+    async def advance_delivery(
+        self,
+        *,
+        provider_message_id: str,
+        status: DeliveryStatus,
+        at: datetime,
+        key: str | None = None,
+    ) -> OutboundRecord | None:
+        """Apply a delivery status if it is later than the current one.
+
+        The record is found by ``key`` when given (a send whose outcome was unknown has no
+        provider id yet), else by ``provider_message_id``. Returns the updated record, or
+        ``None`` when nothing matched or the status would go backwards.
+        """
+        ...
+
+
+class BriefScheduleStore(Protocol):
+    """Daily-brief schedules and the once-per-local-day claim on each run."""
+
+    async def save(self, schedule: BriefSchedule) -> None:
+        """Insert or replace a schedule (by id)."""
+        ...
+
+    async def list_active(self) -> Sequence[BriefSchedule]:
+        """Every active schedule."""
+        ...
+
+    async def claim_run(self, schedule_id: str, local_date: date, *, at: datetime) -> bool:
+        """Claim the run of ``schedule_id`` for ``local_date``.
+
+        ``True`` for exactly one caller per schedule and day; a day whose run failed may be
+        claimed again (that is the retry).
+        """
+        ...
+
+    async def finish_run(
+        self, schedule_id: str, local_date: date, *, sent: bool, at: datetime, error: str = ""
+    ) -> None:
+        """Record whether the claimed run was sent or failed."""
+        ...
+
+
+class MonitoringReader(Protocol):
+    """The admin read side: logs and aggregates, anonymised and scoped."""
+
+    async def logs(self, query: LogQuery) -> Page[LogEntry]:
+        """A page of the conversation log, newest first."""
+        ...
+
+    async def stats(self, query: StatsQuery) -> ConversationStats:
+        """Aggregate statistics."""
+        ...
+
+    async def agent_analytics(self, query: StatsQuery) -> Sequence[AgentAnalytics]:
+        """Per-agent analytics, busiest agent first."""
+        ...

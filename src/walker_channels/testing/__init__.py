@@ -1,0 +1,35 @@
+"""The test kit: fakes for every port, a Twilio request signer, and contract suites.
+
+The contract suites live in :mod:`walker_channels.testing.contracts` (they import pytest).
+"""
+
+from __future__ import annotations
+
+from walker_channels.testing.fakes import (
+    FixedClock,
+    InMemoryApprovalStore,
+    InMemoryBriefScheduleStore,
+    InMemoryEventStore,
+    InMemoryOutboundLedger,
+    InMemoryTenantResolver,
+    RecordingTransport,
+    ScriptedAgent,
+    ScriptStep,
+    in_scope,
+)
+from walker_channels.testing.signer import TwilioSigner, with_body_hash
+
+__all__ = [
+    "FixedClock",
+    "InMemoryApprovalStore",
+    "InMemoryBriefScheduleStore",
+    "InMemoryEventStore",
+    "InMemoryOutboundLedger",
+    "InMemoryTenantResolver",
+    "RecordingTransport",
+    "ScriptStep",
+    "ScriptedAgent",
+    "TwilioSigner",
+    "in_scope",
+    "with_body_hash",
+]

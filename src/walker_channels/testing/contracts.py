@@ -1,0 +1,414 @@
+"""Contract test suites: behaviour every implementation of a port must have.
+
+Subclass a suite in your own tests and provide its fixture; every test is inherited::
+
+    from walker_channels.testing.contracts import EventStoreContract
+
+    class TestMyEventStore(EventStoreContract):
+        @pytest.fixture
+        async def event_store(self):
+            return MyEventStore(...)
+
+The suites are async tests run by the anyio pytest plugin (installed with httpx) on asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from walker_channels.exceptions import AlreadyDecided, ApprovalNotFound
+from walker_channels.models import (
+    Address,
+    AgentReply,
+    AgentRequest,
+    Approval,
+    ApprovalStatus,
+    BriefSchedule,
+    Channel,
+    Decision,
+    DeliveryStatus,
+    EscalationReason,
+    InboundEvent,
+    OutboundEvent,
+    OutboundMessage,
+    OutboundRecord,
+    OutboundState,
+    RiskLevel,
+    Scope,
+    SendResult,
+)
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+ALL = Scope(tenant_ids=None)
+
+
+def inbound(
+    key: str | None, *, tenant: str = "t1", who: str = "p1", at: datetime = T0
+) -> InboundEvent:
+    """An inbound event for the suites."""
+    return InboundEvent(
+        tenant_id=tenant,
+        channel=Channel.WHATSAPP,
+        participant=who,
+        occurred_at=at,
+        idempotency_key=key,
+        text="hello",
+    )
+
+
+def approval(tenant: str = "t1", *, at: datetime = T0, expires: datetime | None = None) -> Approval:
+    """A pending approval for the suites."""
+    return Approval(
+        tenant_id=tenant,
+        channel=Channel.WHATSAPP,
+        participant="p1",
+        recipient=Address(channel=Channel.WHATSAPP, value="+14155552671"),
+        agent_type="support",
+        proposed_text="draft",
+        confidence=0.3,
+        risk_level=RiskLevel.MEDIUM,
+        reason=EscalationReason.LOW_CONFIDENCE,
+        created_at=at,
+        expires_at=expires,
+    )
+
+
+@pytest.mark.anyio
+class EventStoreContract:
+    """Provide an empty store as the ``event_store`` fixture."""
+
+    @pytest.fixture
+    def event_store(self) -> Any:
+        """Override: an empty EventStore."""
+        raise NotImplementedError
+
+    async def test_append_reports_a_new_event(self, event_store: Any) -> None:
+        assert await event_store.append(inbound("k1")) is True
+
+    async def test_a_repeated_idempotency_key_is_refused(self, event_store: Any) -> None:
+        assert await event_store.append(inbound("k1")) is True
+        assert await event_store.append(inbound("k1", at=T0 + timedelta(seconds=1))) is False
+        assert await event_store.last_inbound_at("t1", Channel.WHATSAPP, "p1") == T0
+
+    async def test_events_without_a_key_are_always_new(self, event_store: Any) -> None:
+        assert await event_store.append(inbound(None)) is True
+        assert await event_store.append(inbound(None)) is True
+
+    async def test_concurrent_appends_of_one_key_have_one_winner(self, event_store: Any) -> None:
+        results = await asyncio.gather(*(event_store.append(inbound("same")) for _ in range(20)))
+        assert results.count(True) == 1
+
+    async def test_last_inbound_is_the_latest_for_that_person(self, event_store: Any) -> None:
+        later = T0 + timedelta(hours=2)
+        await event_store.append(inbound("a", at=T0))
+        await event_store.append(inbound("b", at=later))
+        await event_store.append(inbound("c", who="p2", at=later + timedelta(hours=1)))
+        await event_store.append(inbound("d", tenant="t2", at=later + timedelta(hours=1)))
+        await event_store.append(
+            OutboundEvent(
+                tenant_id="t1",
+                channel=Channel.WHATSAPP,
+                participant="p1",
+                occurred_at=later + timedelta(hours=3),
+                text="reply",
+            )
+        )
+        assert await event_store.last_inbound_at("t1", Channel.WHATSAPP, "p1") == later
+        assert await event_store.last_inbound_at("t1", Channel.SMS, "p1") is None
+        assert await event_store.last_inbound_at("t3", Channel.WHATSAPP, "p1") is None
+
+
+@pytest.mark.anyio
+class ApprovalStoreContract:
+    """Provide an empty store as the ``approval_store`` fixture."""
+
+    @pytest.fixture
+    def approval_store(self) -> Any:
+        """Override: an empty ApprovalStore."""
+        raise NotImplementedError
+
+    async def test_an_approval_round_trips(self, approval_store: Any) -> None:
+        item = approval()
+        await approval_store.create(item)
+        assert await approval_store.get(item.id) == item
+        assert await approval_store.get("missing") is None
+
+    async def test_pending_are_listed_oldest_first_within_scope(self, approval_store: Any) -> None:
+        newer, older = approval(at=T0 + timedelta(minutes=5)), approval(at=T0)
+        other = approval("t2", at=T0 - timedelta(minutes=5))
+        for item in (newer, older, other):
+            await approval_store.create(item)
+        listed = await approval_store.list_pending(Scope(tenant_ids=frozenset({"t1"})))
+        assert [a.id for a in listed] == [older.id, newer.id]
+        assert [a.id for a in await approval_store.list_pending(ALL, limit=1, offset=1)] == [
+            older.id
+        ]
+
+    async def test_a_decision_moves_a_pending_approval(self, approval_store: Any) -> None:
+        item = approval()
+        await approval_store.create(item)
+        decision = Decision(
+            status=ApprovalStatus.APPROVED, decided_by="rev", decided_at=T0, final_text="edited"
+        )
+        decided = await approval_store.decide(item.id, decision)
+        assert (decided.status, decided.decided_by, decided.final_text) == (
+            ApprovalStatus.APPROVED,
+            "rev",
+            "edited",
+        )
+        assert await approval_store.get(item.id) == decided
+        assert await approval_store.list_pending(ALL) == []
+
+    async def test_a_second_decision_is_refused(self, approval_store: Any) -> None:
+        item = approval()
+        await approval_store.create(item)
+        reject = Decision(status=ApprovalStatus.REJECTED, decided_by="a", decided_at=T0)
+        await approval_store.decide(item.id, reject)
+        with pytest.raises(AlreadyDecided):
+            await approval_store.decide(item.id, reject.replace(decided_by="b"))
+
+    async def test_deciding_an_unknown_approval_is_not_found(self, approval_store: Any) -> None:
+        decision = Decision(status=ApprovalStatus.REJECTED, decided_by="a", decided_at=T0)
+        with pytest.raises(ApprovalNotFound):
+            await approval_store.decide("missing", decision)
+
+    async def test_concurrent_decisions_have_one_winner(self, approval_store: Any) -> None:
+        item = approval()
+        await approval_store.create(item)
+
+        async def decide(n: int) -> bool:
+            decision = Decision(status=ApprovalStatus.APPROVED, decided_by=f"r{n}", decided_at=T0)
+            try:
+                await approval_store.decide(item.id, decision)
+            except AlreadyDecided:
+                return False
+            return True
+
+        assert (await asyncio.gather(*(decide(n) for n in range(10)))).count(True) == 1
+
+    async def test_expired_lists_pending_past_their_deadline(self, approval_store: Any) -> None:
+        due = approval(expires=T0 + timedelta(hours=1))
+        later = approval(expires=T0 + timedelta(hours=3))
+        for item in (due, later, approval()):
+            await approval_store.create(item)
+        expired = await approval_store.list_expired(T0 + timedelta(hours=2))
+        assert [a.id for a in expired] == [due.id]
+
+
+@pytest.mark.anyio
+class TenantResolverContract:
+    """Provide a resolver in which ``KNOWN`` belongs to tenant ``TENANT`` and nothing else."""
+
+    KNOWN = Address(channel=Channel.WHATSAPP, value="+14155552671")
+    TENANT = "tenant-a"
+
+    @pytest.fixture
+    def tenant_resolver(self) -> Any:
+        """Override: a TenantResolver that maps KNOWN to TENANT."""
+        raise NotImplementedError
+
+    async def test_a_known_number_resolves_to_its_tenant(self, tenant_resolver: Any) -> None:
+        assert await tenant_resolver.resolve(self.KNOWN) == self.TENANT
+
+    async def test_an_unknown_number_resolves_to_none(self, tenant_resolver: Any) -> None:
+        unknown = Address(channel=Channel.WHATSAPP, value="+14155550199")
+        assert await tenant_resolver.resolve(unknown) is None
+
+
+def outbound_record(key: str, *, at: datetime = T0) -> OutboundRecord:
+    """A pending ledger record for the suites."""
+    return OutboundRecord(
+        key=key,
+        tenant_id="t1",
+        channel=Channel.WHATSAPP,
+        participant="p1",
+        created_at=at,
+        updated_at=at,
+    )
+
+
+@pytest.mark.anyio
+class OutboundLedgerContract:
+    """Provide an empty ledger as the ``outbound_ledger`` fixture."""
+
+    @pytest.fixture
+    def outbound_ledger(self) -> Any:
+        """Override: an empty OutboundLedger."""
+        raise NotImplementedError
+
+    async def test_a_key_is_reserved_once(self, outbound_ledger: Any) -> None:
+        assert await outbound_ledger.reserve(outbound_record("k")) is True
+        assert await outbound_ledger.reserve(outbound_record("k")) is False
+        assert (await outbound_ledger.get("k")).state is OutboundState.PENDING
+
+    async def test_concurrent_reservations_have_one_winner(self, outbound_ledger: Any) -> None:
+        results = await asyncio.gather(
+            *(outbound_ledger.reserve(outbound_record("k")) for _ in range(20))
+        )
+        assert results.count(True) == 1
+
+    async def test_settling_records_the_outcome(self, outbound_ledger: Any) -> None:
+        await outbound_ledger.reserve(outbound_record("k"))
+        await outbound_ledger.settle(
+            "k", state=OutboundState.SENT, at=T0, provider_message_id="SM1"
+        )
+        record = await outbound_ledger.get("k")
+        assert (record.state, record.provider_message_id) == (OutboundState.SENT, "SM1")
+
+    async def test_delivery_status_never_goes_backwards(self, outbound_ledger: Any) -> None:
+        await outbound_ledger.reserve(outbound_record("k"))
+        await outbound_ledger.settle(
+            "k", state=OutboundState.SENT, at=T0, provider_message_id="SM1"
+        )
+        delivered = await outbound_ledger.advance_delivery(
+            provider_message_id="SM1", status=DeliveryStatus.DELIVERED, at=T0
+        )
+        assert delivered is not None
+        assert delivered.delivery_status is DeliveryStatus.DELIVERED
+        stale = await outbound_ledger.advance_delivery(
+            provider_message_id="SM1", status=DeliveryStatus.SENT, at=T0
+        )
+        assert stale is None
+        assert (await outbound_ledger.get("k")).delivery_status is DeliveryStatus.DELIVERED
+
+    async def test_a_callback_settles_an_unknown_outcome_by_key(self, outbound_ledger: Any) -> None:
+        await outbound_ledger.reserve(outbound_record("k"))
+        await outbound_ledger.settle("k", state=OutboundState.UNKNOWN, at=T0)
+        record = await outbound_ledger.advance_delivery(
+            provider_message_id="SM9", status=DeliveryStatus.SENT, at=T0, key="k"
+        )
+        assert record is not None
+        assert (record.state, record.provider_message_id) == (OutboundState.SENT, "SM9")
+
+    async def test_an_unknown_message_changes_nothing(self, outbound_ledger: Any) -> None:
+        result = await outbound_ledger.advance_delivery(
+            provider_message_id="SMx", status=DeliveryStatus.SENT, at=T0
+        )
+        assert result is None
+
+
+def brief_schedule(*, at: datetime = T0, active: bool = True) -> BriefSchedule:
+    """A schedule for the suites."""
+    return BriefSchedule(
+        tenant_id="t1",
+        user_id="u1",
+        recipient_email="ops@example.com",
+        local_time=datetime(2026, 1, 1, 8).time(),
+        timezone="Europe/Berlin",
+        created_at=at,
+        active=active,
+    )
+
+
+@pytest.mark.anyio
+class BriefScheduleStoreContract:
+    """Provide an empty store as the ``brief_schedule_store`` fixture."""
+
+    @pytest.fixture
+    def brief_schedule_store(self) -> Any:
+        """Override: an empty BriefScheduleStore."""
+        raise NotImplementedError
+
+    async def test_saved_active_schedules_are_listed(self, brief_schedule_store: Any) -> None:
+        active, inactive = brief_schedule(), brief_schedule(active=False)
+        await brief_schedule_store.save(active)
+        await brief_schedule_store.save(inactive)
+        await brief_schedule_store.save(active.replace(local_time=datetime(2026, 1, 1, 9).time()))
+        listed = await brief_schedule_store.list_active()
+        assert [(s.id, s.local_time.hour) for s in listed] == [(active.id, 9)]
+
+    async def test_a_day_is_claimed_once(self, brief_schedule_store: Any) -> None:
+        schedule = brief_schedule()
+        await brief_schedule_store.save(schedule)
+        day = date(2026, 1, 5)
+        assert await brief_schedule_store.claim_run(schedule.id, day, at=T0) is True
+        assert await brief_schedule_store.claim_run(schedule.id, day, at=T0) is False
+        assert await brief_schedule_store.claim_run(schedule.id, date(2026, 1, 6), at=T0) is True
+
+    async def test_concurrent_claims_have_one_winner(self, brief_schedule_store: Any) -> None:
+        schedule = brief_schedule()
+        await brief_schedule_store.save(schedule)
+        claims = (
+            brief_schedule_store.claim_run(schedule.id, date(2026, 1, 5), at=T0) for _ in range(10)
+        )
+        assert (await asyncio.gather(*claims)).count(True) == 1
+
+    async def test_a_failed_run_may_be_claimed_again_a_sent_one_not(
+        self, brief_schedule_store: Any
+    ) -> None:
+        schedule = brief_schedule()
+        await brief_schedule_store.save(schedule)
+        day = date(2026, 1, 5)
+        await brief_schedule_store.claim_run(schedule.id, day, at=T0)
+        await brief_schedule_store.finish_run(schedule.id, day, sent=False, at=T0, error="smtp 451")
+        assert await brief_schedule_store.claim_run(schedule.id, day, at=T0) is True
+        await brief_schedule_store.finish_run(schedule.id, day, sent=True, at=T0)
+        assert await brief_schedule_store.claim_run(schedule.id, day, at=T0) is False
+
+
+@pytest.mark.anyio
+class MessageTransportContract:
+    """Provide ``transport`` and a ``message`` it can send (for its channel)."""
+
+    @pytest.fixture
+    def transport(self) -> Any:
+        """Override: the MessageTransport under test."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def message(self) -> OutboundMessage:
+        """Override: a valid message for the transport's channel."""
+        raise NotImplementedError
+
+    async def test_the_transport_sends_on_the_message_channel(
+        self, transport: Any, message: OutboundMessage
+    ) -> None:
+        assert transport.channel is message.channel
+
+    async def test_a_send_reports_a_provider_id(
+        self, transport: Any, message: OutboundMessage
+    ) -> None:
+        result = await transport.send(message)
+        assert isinstance(result, SendResult)
+        assert result.channel is message.channel
+        assert result.provider_message_id
+        assert result.status is not DeliveryStatus.FAILED
+
+    async def test_concurrent_sends_are_distinct(
+        self, transport: Any, message: OutboundMessage
+    ) -> None:
+        results = await asyncio.gather(*(transport.send(message) for _ in range(10)))
+        assert len({r.provider_message_id for r in results}) == 10
+
+
+@pytest.mark.anyio
+class AgentRunnerContract:
+    """Provide ``agent_runner`` and an ``agent_request`` it can answer."""
+
+    @pytest.fixture
+    def agent_runner(self) -> Any:
+        """Override: the AgentRunner under test."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def agent_request(self) -> AgentRequest:
+        """A request the runner can answer (override to change it)."""
+        return AgentRequest(
+            tenant_id="t1",
+            session_id="t1:whatsapp:p1",
+            channel=Channel.WHATSAPP,
+            participant=Address(channel=Channel.WHATSAPP, value="+14155552671"),
+            text="hi",
+        )
+
+    async def test_a_run_answers_with_a_valid_reply(
+        self, agent_runner: Any, agent_request: AgentRequest
+    ) -> None:
+        reply = await agent_runner.run(agent_request)
+        assert isinstance(reply, AgentReply)
+        assert reply.agent_id
+        assert reply.confidence is None or 0.0 <= reply.confidence <= 1.0
