@@ -7,7 +7,7 @@ fake and a contract suite in :mod:`walker_channels.testing`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from walker_channels.models import (
@@ -28,8 +28,10 @@ from walker_channels.models import (
     OutboundRecord,
     OutboundState,
     Page,
+    QueuedInbound,
     Scope,
     SendResult,
+    SessionMark,
     StatsQuery,
 )
 
@@ -83,6 +85,12 @@ class EventStore(Protocol):
         """When this person last wrote to this tenant on this channel, if ever."""
         ...
 
+    async def last_session(
+        self, tenant_id: str, channel: Channel, participant: str
+    ) -> SessionMark | None:
+        """The session id and time of this person's latest event that carries a session id."""
+        ...
+
 
 class ApprovalStore(Protocol):
     """Drafts waiting for review, with an atomic decision."""
@@ -112,6 +120,31 @@ class ApprovalStore(Protocol):
         approval is still pending, so of concurrent decisions exactly one wins, and
         :class:`~walker_channels.exceptions.ApprovalNotFound` for an unknown id.
         """
+        ...
+
+
+class InboundQueue(Protocol):
+    """Accepted inbound messages waiting for the agent, so a crash loses none of them.
+
+    A claimed entry is leased: if its worker dies, the lease runs out and another claims it.
+    """
+
+    async def enqueue(self, item: QueuedInbound) -> bool:
+        """Add ``item``; ``False`` if an entry with its id exists already."""
+        ...
+
+    async def claim(
+        self, *, now: datetime, lease: timedelta, limit: int = 1, item_id: str | None = None
+    ) -> Sequence[QueuedInbound]:
+        """Lease up to ``limit`` entries that are unclaimed or whose lease ran out, oldest first.
+
+        ``item_id`` restricts the claim to that entry. Each claim adds one to ``attempts``.
+        Atomic: concurrent claimers never receive the same entry under a live lease.
+        """
+        ...
+
+    async def complete(self, item_id: str) -> None:
+        """Remove a processed entry."""
         ...
 
 

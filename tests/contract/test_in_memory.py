@@ -9,6 +9,7 @@ from walker_channels.testing import (
     InMemoryApprovalStore,
     InMemoryBriefScheduleStore,
     InMemoryEventStore,
+    InMemoryInboundQueue,
     InMemoryOutboundLedger,
     InMemoryTenantResolver,
     RecordingTransport,
@@ -19,6 +20,7 @@ from walker_channels.testing.contracts import (
     ApprovalStoreContract,
     BriefScheduleStoreContract,
     EventStoreContract,
+    InboundQueueContract,
     MessageTransportContract,
     OutboundLedgerContract,
     TenantResolverContract,
@@ -29,6 +31,12 @@ class TestInMemoryEventStore(EventStoreContract):
     @pytest.fixture
     def event_store(self) -> InMemoryEventStore:
         return InMemoryEventStore()
+
+
+class TestInMemoryInboundQueue(InboundQueueContract):
+    @pytest.fixture
+    def inbound_queue(self) -> InMemoryInboundQueue:
+        return InMemoryInboundQueue()
 
 
 class TestInMemoryApprovalStore(ApprovalStoreContract):

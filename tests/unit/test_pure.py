@@ -169,3 +169,20 @@ class TestTiming:
         assert delivery_advances(DeliveryStatus.DELIVERED, DeliveryStatus.READ)
         assert not delivery_advances(DeliveryStatus.DELIVERED, DeliveryStatus.SENT)
         assert not delivery_advances(DeliveryStatus.DELIVERED, DeliveryStatus.UNDELIVERED)
+
+
+class TestSessions:
+    def test_a_session_is_kept_within_the_timeout_and_renewed_after(self) -> None:
+        from walker_channels.models import SessionMark
+        from walker_channels.sessions import session_id_for
+
+        first = session_id_for("t1", Channel.WHATSAPP, "p1", last=None, now=NOW)
+        mark = SessionMark(session_id=first, last_at=NOW)
+        later = NOW + timedelta(hours=23)
+        assert session_id_for("t1", Channel.WHATSAPP, "p1", last=mark, now=later) == first
+        renewed = session_id_for(
+            "t1", Channel.WHATSAPP, "p1", last=mark, now=NOW + timedelta(hours=24)
+        )
+        assert renewed != first
+        assert first != session_id_for("t2", Channel.WHATSAPP, "p1", last=None, now=NOW)
+        assert first != session_id_for("t1", Channel.SMS, "p1", last=None, now=NOW)

@@ -27,6 +27,7 @@ from walker_channels.models.events import (
     OutboundFailedEvent,
     RejectedEvent,
 )
+from walker_channels.models.inbox import QueuedInbound, SessionMark
 from walker_channels.models.messages import (
     Address,
     Channel,
@@ -91,10 +92,12 @@ __all__ = [
     "OutboundState",
     "Page",
     "Principal",
+    "QueuedInbound",
     "RejectedEvent",
     "RiskLevel",
     "Scope",
     "SendResult",
+    "SessionMark",
     "SlaStatus",
     "StatsQuery",
     "WhatsAppTemplate",

@@ -28,8 +28,10 @@ from walker_channels.models import (
     OutboundMessage,
     OutboundRecord,
     OutboundState,
+    QueuedInbound,
     Scope,
     SendResult,
+    SessionMark,
 )
 
 
@@ -84,6 +86,26 @@ class InMemoryEventStore:
             and event.participant == participant
         ]
         return max(times, default=None)
+
+    async def last_session(
+        self, tenant_id: str, channel: Channel, participant: str
+    ) -> SessionMark | None:
+        """The latest event of this person that carries a session id."""
+        latest = max(
+            (
+                event
+                for event in self.events
+                if event.session_id is not None
+                and event.tenant_id == tenant_id
+                and event.channel is channel
+                and event.participant == participant
+            ),
+            key=lambda event: event.occurred_at,
+            default=None,
+        )
+        if latest is None or latest.session_id is None:
+            return None
+        return SessionMark(session_id=latest.session_id, last_at=latest.occurred_at)
 
 
 def in_scope(scope: Scope, tenant_id: str | None) -> bool:
@@ -145,6 +167,47 @@ class InMemoryApprovalStore:
         )
         self.approvals[approval_id] = decided
         return decided
+
+
+class InMemoryInboundQueue:
+    """An :class:`~walker_channels.ports.InboundQueue` in a dict, with leases."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, QueuedInbound] = {}
+        self.leased_until: dict[str, datetime] = {}
+
+    async def enqueue(self, item: QueuedInbound) -> bool:
+        """Add ``item`` unless its id is queued already."""
+        if item.id in self.items:
+            return False
+        self.items[item.id] = item
+        return True
+
+    async def claim(
+        self, *, now: datetime, lease: timedelta, limit: int = 1, item_id: str | None = None
+    ) -> Sequence[QueuedInbound]:
+        """Lease free or expired entries, oldest first."""
+        free = sorted(
+            (
+                item
+                for item in self.items.values()
+                if (item_id is None or item.id == item_id)
+                and self.leased_until.get(item.id, now) <= now
+            ),
+            key=lambda item: (item.enqueued_at, item.id),
+        )[:limit]
+        claimed = []
+        for item in free:
+            updated: QueuedInbound = item.replace(attempts=item.attempts + 1)
+            self.items[item.id] = updated
+            self.leased_until[item.id] = now + lease
+            claimed.append(updated)
+        return claimed
+
+    async def complete(self, item_id: str) -> None:
+        """Drop the entry."""
+        self.items.pop(item_id, None)
+        self.leased_until.pop(item_id, None)
 
 
 class InMemoryTenantResolver:
