@@ -132,3 +132,16 @@ class SendResult(Frozen):
     provider_message_id: str | None
     status: DeliveryStatus
     raw: Mapping[str, object] = Field(default_factory=dict, repr=False)
+
+
+class DeliveryUpdate(Frozen):
+    """A provider's report that an outbound message reached a new delivery status."""
+
+    channel: Channel
+    provider_message_id: str = Field(min_length=1)
+    status: DeliveryStatus
+    error_code: str | None = None
+    ledger_key: str | None = None
+    """Our outbound ledger key, when the callback URL carried it (settles unknown outcomes)."""
+    occurred_at: AwareDatetime
+    raw: Mapping[str, str | tuple[str, ...]] = Field(default_factory=dict, repr=False)
