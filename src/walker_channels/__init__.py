@@ -11,6 +11,7 @@ from walker_channels.delivery import delivery_advances, delivery_rank
 from walker_channels.exceptions import (
     AccessDenied,
     AgentError,
+    AgentMisconfigured,
     AgentTimeout,
     AlreadyDecided,
     ApprovalNotFound,
@@ -94,6 +95,7 @@ __all__ = [
     "AccessDenied",
     "Address",
     "AgentError",
+    "AgentMisconfigured",
     "AgentReply",
     "AgentRequest",
     "AgentRunner",

@@ -25,7 +25,8 @@ Every error the library raises on purpose derives from :class:`WalkerError`::
     │   └── DeliveryUnknown           the request may have gone out; never blindly resend
     ├── AgentError                    the agent could not produce a usable reply
     │   ├── AgentTimeout
-    │   └── InvalidAgentReply
+    │   ├── InvalidAgentReply
+    │   └── AgentMisconfigured        the agent backend refused the call (bad key, unknown flow)
     └── StoreError                    a store failed in a way the caller cannot fix
 
 Messages say what to fix. They never contain secrets, tokens, message bodies or raw phone
@@ -147,6 +148,14 @@ class AgentTimeout(AgentError):
 
 class InvalidAgentReply(AgentError):
     """The agent replied with something that is not a valid reply."""
+
+
+class AgentMisconfigured(AgentError):
+    """The agent backend refused the call in a way only configuration fixes.
+
+    A rejected API key, a flow the key's user does not own, or an unknown flow: retrying the
+    same request cannot help, an operator has to change the settings.
+    """
 
 
 class StoreError(WalkerError):

@@ -16,7 +16,9 @@ from walker_channels.models import (
     AgentReply,
     AgentRequest,
     Approval,
+    BriefMetric,
     BriefSchedule,
+    CampaignUpdate,
     Channel,
     ConversationEvent,
     ConversationStats,
@@ -225,6 +227,20 @@ class BriefScheduleStore(Protocol):
         ...
 
 
+class BriefDataSource(Protocol):
+    """Where a daily brief's figures and campaign news come from (the host application)."""
+
+    async def analytics(self, tenant_id: str, user_id: str, day: date) -> Sequence[BriefMetric]:
+        """The figures to report to ``user_id`` of ``tenant_id`` for ``day`` (their local date)."""
+        ...
+
+    async def campaign_updates(
+        self, tenant_id: str, user_id: str, day: date
+    ) -> Sequence[CampaignUpdate]:
+        """The campaign news to report to ``user_id`` of ``tenant_id`` for ``day``."""
+        ...
+
+
 class MonitoringReader(Protocol):
     """The admin read side: logs and aggregates, anonymised and scoped."""
 
@@ -238,4 +254,12 @@ class MonitoringReader(Protocol):
 
     async def agent_analytics(self, query: StatsQuery) -> Sequence[AgentAnalytics]:
         """Per-agent analytics, busiest agent first."""
+        ...
+
+
+class ReviewNotifier(Protocol):
+    """The host's way to remind reviewers (email, chat, paging) of a draft past its deadline."""
+
+    async def approval_overdue(self, approval: Approval) -> None:
+        """Remind reviewers of ``approval``; never forward its ``recipient`` address."""
         ...

@@ -13,6 +13,7 @@ from walker_channels.models.approvals import (
     SlaStatus,
 )
 from walker_channels.models.auth import Principal
+from walker_channels.models.briefs import BriefMetric, CampaignUpdate
 from walker_channels.models.events import (
     EVENT_ADAPTER,
     ApprovedEvent,
@@ -33,6 +34,7 @@ from walker_channels.models.messages import (
     Channel,
     DeliveryStatus,
     DeliveryUpdate,
+    EmailAttachment,
     EmailContent,
     InboundMessage,
     Media,
@@ -65,8 +67,10 @@ __all__ = [
     "ApprovalStatus",
     "ApprovedEvent",
     "AwareDatetime",
+    "BriefMetric",
     "BriefRunState",
     "BriefSchedule",
+    "CampaignUpdate",
     "Channel",
     "ConfidenceBucket",
     "ConversationEvent",
@@ -76,6 +80,7 @@ __all__ = [
     "DeliveryStatusEvent",
     "DeliveryUpdate",
     "Direction",
+    "EmailAttachment",
     "EmailContent",
     "EscalatedEvent",
     "EscalationReason",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from walker_channels.models._base import AwareDatetime, Frozen
 
@@ -63,13 +63,26 @@ class WhatsAppTemplate(Frozen):
     variables: Mapping[str, str] = Field(default_factory=dict)
 
 
+class EmailAttachment(Frozen):
+    """A file attached to an email (base64 in JSON)."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
+    )
+
+    filename: str = Field(min_length=1, max_length=255, pattern=r"^[^/\\\r\n]+$")
+    content_type: str = Field(default="application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$")
+    data: bytes = Field(repr=False)
+
+
 class EmailContent(Frozen):
-    """The parts of an email: subject, HTML and plain text."""
+    """The parts of an email: subject, HTML and plain text, and optional attachments."""
 
     subject: str = Field(min_length=1)
     text: str
     html: str | None = None
     list_unsubscribe_url: str | None = None
+    attachments: tuple[EmailAttachment, ...] = ()
 
 
 class OutboundMessage(Frozen):

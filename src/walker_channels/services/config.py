@@ -1,0 +1,91 @@
+"""Settings of the conversation, review and sending services (one frozen model)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from walker_channels.models._base import Frozen
+from walker_channels.privacy import pseudonymize
+from walker_channels.routing import RoutingPolicy
+from walker_channels.sessions import DEFAULT_SESSION_TIMEOUT
+
+DEFAULT_HOLDING_MESSAGE = (
+    "Thanks for your message. A member of our team will get back to you shortly."
+)
+
+
+class ExpiryPolicy(StrEnum):
+    """What happens to a draft still pending at its deadline."""
+
+    EXPIRE = "expire"
+    """Mark it expired; nobody is told."""
+    FALLBACK = "fallback"
+    """Mark it expired and send the person ``expiry_fallback_text``."""
+    RENOTIFY = "renotify"
+    """Keep it pending and remind the reviewers (through the host's notifier) on every sweep."""
+
+
+class ServiceConfig(Frozen):
+    """Everything the services need besides their ports. Durations accept seconds or ISO 8601."""
+
+    pseudonym_key: SecretStr = Field(repr=False)
+    """Server secret for participant pseudonyms (HMAC): keep it stable, or pseudonyms change."""
+    holding_message: str = DEFAULT_HOLDING_MESSAGE
+    """Sent to the person while a draft waits for review."""
+    unknown_tenant_notice: str | None = None
+    """Answer to messages sent to a number no tenant owns; ``None`` answers nothing."""
+    default_agent_type: str = Field(default="agent", min_length=1)
+    """Agent type shown on drafts whose agent failed before naming itself."""
+    agent_timeout: timedelta = timedelta(seconds=10)
+    processing_lease: timedelta = timedelta(minutes=2)
+    """How long a worker holds an accepted message; after it, recovery may take it over."""
+    max_attempts: int = Field(default=3, ge=1)
+    """Runs of the agent for one message; a message that keeps crashing is escalated after."""
+    approval_deadline: timedelta | None = timedelta(hours=24)
+    """Drafts pending this long follow ``expiry_policy``; ``None``: they never expire."""
+    review_sla: timedelta = timedelta(hours=1)
+    expiry_policy: ExpiryPolicy = ExpiryPolicy.EXPIRE
+    expiry_fallback_text: str | None = None
+    routing: RoutingPolicy = Field(default_factory=RoutingPolicy)
+    session_timeout: timedelta = DEFAULT_SESSION_TIMEOUT
+    preview_length: int = Field(default=50, ge=1)
+
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _key_present(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("a pseudonym key is required (WALKER_PSEUDONYM_KEY)")
+        return value
+
+    @field_validator("holding_message")
+    @classmethod
+    def _holding_text_present(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the holding message must not be empty")
+        return value
+
+    @field_validator(
+        "agent_timeout", "processing_lease", "approval_deadline", "review_sla", "session_timeout"
+    )
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("durations must be positive")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServiceConfig:
+        if self.processing_lease <= self.agent_timeout:
+            raise ValueError("processing_lease must be longer than agent_timeout")
+        if self.expiry_policy is ExpiryPolicy.FALLBACK and not (
+            self.expiry_fallback_text and self.expiry_fallback_text.strip()
+        ):
+            raise ValueError("the fallback expiry policy needs expiry_fallback_text")
+        return self
+
+    def pseudonym(self, identifier: str) -> str:
+        """The keyed pseudonym of an address value (phone number or email)."""
+        return pseudonymize(identifier, self.pseudonym_key.get_secret_value())

@@ -1,0 +1,294 @@
+"""Human review (HITL): the queue of drafts, and approve, reject and expire, each an event."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TypedDict
+
+from walker_channels.exceptions import (
+    AlreadyDecided,
+    ApprovalNotFound,
+    ConfigurationError,
+    InvalidInput,
+    MessageRejected,
+    OutsideServiceWindow,
+    StaleApproval,
+)
+from walker_channels.models import (
+    Approval,
+    ApprovalStatus,
+    ApprovedEvent,
+    Channel,
+    Decision,
+    ExpiredEvent,
+    OutboundMessage,
+    RejectedEvent,
+    Scope,
+)
+from walker_channels.models._base import JsonObject
+from walker_channels.ports import ApprovalStore, Clock, EventStore, ReviewNotifier
+from walker_channels.services.config import ExpiryPolicy, ServiceConfig
+from walker_channels.services.escalation import reply_sender
+from walker_channels.services.keys import (
+    approval_key,
+    decision_event_key,
+    expiry_fallback_key,
+    rejection_fallback_key,
+)
+from walker_channels.services.outbound import OutboundSender, SendReceipt
+from walker_channels.services.review_items import (
+    ReviewItem,
+    ReviewOutcome,
+    is_stale,
+    review_item,
+)
+from walker_channels.timing import service_window_open
+
+log = logging.getLogger(__name__)
+
+EXPIRY_REVIEWER = "system:expiry"
+"""``decided_by`` of drafts that expired."""
+
+
+class ReviewService:
+    """The review queue and its decisions. Decisions are claimed atomically by the store."""
+
+    def __init__(
+        self,
+        *,
+        config: ServiceConfig,
+        approvals: ApprovalStore,
+        events: EventStore,
+        sender: OutboundSender,
+        clock: Clock,
+        notifier: ReviewNotifier | None = None,
+    ) -> None:
+        if config.expiry_policy is ExpiryPolicy.RENOTIFY and notifier is None:
+            raise ConfigurationError("the renotify expiry policy needs a ReviewNotifier")
+        self._config = config
+        self._approvals = approvals
+        self._events = events
+        self._sender = sender
+        self._clock = clock
+        self._notifier = notifier
+
+    async def queue(
+        self, scope: Scope, *, limit: int = 50, offset: int = 0
+    ) -> tuple[ReviewItem, ...]:
+        """Pending drafts visible in ``scope``, oldest first, anonymised, with SLA and staleness."""
+        pending = await self._approvals.list_pending(scope, limit=limit, offset=offset)
+        now = self._clock.now()
+        last: dict[tuple[str, Channel, str], datetime | None] = {}
+        for approval in pending:
+            who = (approval.tenant_id, approval.channel, approval.participant)
+            if who not in last:
+                last[who] = await self._events.last_inbound_at(*who)
+        return tuple(
+            review_item(
+                approval,
+                last[(approval.tenant_id, approval.channel, approval.participant)],
+                now=now,
+                config=self._config,
+            )
+            for approval in pending
+        )
+
+    async def approve(
+        self,
+        approval_id: str,
+        *,
+        scope: Scope,
+        reviewer: str,
+        text: str | None = None,
+        override_stale: bool = False,
+    ) -> ReviewOutcome:
+        """Send the draft (or ``text``, the reviewer's edit) and record the approval.
+
+        Raises :class:`ApprovalNotFound` outside ``scope``, :class:`StaleApproval` when the
+        person wrote again since the draft (unless ``override_stale``),
+        :class:`OutsideServiceWindow` when WhatsApp no longer allows free text, and
+        :class:`AlreadyDecided` when another decision came first.
+        """
+        approval = await self._pending(approval_id, scope)
+        final = _final_text(approval, text)
+        last_inbound = await self._last_inbound(approval)
+        if not override_stale and is_stale(approval, last_inbound):
+            raise StaleApproval(
+                "the person wrote again after this draft was made; read the conversation, "
+                "then approve with override_stale to send it anyway, or reject it"
+            )
+        self._require_window(approval, last_inbound)
+        decided = await self._decide(approval, ApprovalStatus.APPROVED, reviewer, final)
+        edited = text is not None and text != approval.proposed_text
+        await self._events.append(
+            ApprovedEvent(
+                **_decision_fields(decided, ApprovalStatus.APPROVED, self._now()),
+                decided_by=reviewer,
+                edited=edited,
+            )
+        )
+        receipt = await self._send(decided, final, key=approval_key(decided.id), purpose="approved")
+        return ReviewOutcome(approval_id=decided.id, status=decided.status, receipt=receipt)
+
+    async def reject(
+        self,
+        approval_id: str,
+        *,
+        scope: Scope,
+        reviewer: str,
+        fallback_text: str | None = None,
+    ) -> ReviewOutcome:
+        """Reject the draft and record it; send ``fallback_text`` to the person when given."""
+        approval = await self._pending(approval_id, scope)
+        if fallback_text is not None:
+            if not fallback_text.strip():
+                raise InvalidInput("the fallback text is empty: leave it out to send nothing")
+            self._require_window(approval, await self._last_inbound(approval))
+        decided = await self._decide(approval, ApprovalStatus.REJECTED, reviewer, None)
+        await self._events.append(
+            RejectedEvent(
+                **_decision_fields(decided, ApprovalStatus.REJECTED, self._now()),
+                decided_by=reviewer,
+            )
+        )
+        receipt = None
+        if fallback_text is not None:
+            key = rejection_fallback_key(decided.id)
+            receipt = await self._send(decided, fallback_text, key=key, purpose="fallback")
+        return ReviewOutcome(approval_id=decided.id, status=decided.status, receipt=receipt)
+
+    async def expire_due(self, *, limit: int = 100) -> tuple[ReviewOutcome, ...]:
+        """Apply the expiry policy to up to ``limit`` drafts past their deadline, oldest first.
+
+        Call it as often as you like (a cron job, a worker loop). Under the renotify policy the
+        drafts stay pending and the reviewers are reminded on every call.
+        """
+        due = await self._approvals.list_expired(self._clock.now(), limit=limit)
+        outcomes = [await self._expire(approval) for approval in due]
+        return tuple(outcome for outcome in outcomes if outcome is not None)
+
+    async def _expire(self, approval: Approval) -> ReviewOutcome | None:
+        policy = self._config.expiry_policy
+        data: JsonObject = {"policy": policy.value}
+        if policy is ExpiryPolicy.RENOTIFY and self._notifier is not None:
+            await self._append_expired(approval, data)
+            await self._notifier.approval_overdue(approval)
+            return ReviewOutcome(approval_id=approval.id, status=approval.status)
+        try:
+            decided = await self._decide(approval, ApprovalStatus.EXPIRED, EXPIRY_REVIEWER, None)
+        except AlreadyDecided:
+            return None  # a reviewer decided between the listing and now
+        receipt = None
+        if policy is ExpiryPolicy.FALLBACK:
+            receipt = await self._expiry_fallback(decided, data)
+        await self._append_expired(decided, data)
+        return ReviewOutcome(approval_id=decided.id, status=decided.status, receipt=receipt)
+
+    async def _expiry_fallback(self, approval: Approval, data: JsonObject) -> SendReceipt | None:
+        text = self._config.expiry_fallback_text
+        if not text or not _window_open(approval, await self._last_inbound(approval), self._now()):
+            data["fallback"] = "skipped: the WhatsApp service window is closed"
+            return None
+        key = expiry_fallback_key(approval.id)
+        try:
+            return await self._send(approval, text, key=key, purpose="fallback", hitl=False)
+        except MessageRejected:
+            data["fallback"] = "rejected by the transport"
+            return None
+
+    async def _append_expired(self, approval: Approval, data: JsonObject) -> None:
+        fields = _decision_fields(approval, ApprovalStatus.EXPIRED, self._now())
+        await self._events.append(ExpiredEvent(**fields, data=data))
+
+    async def _pending(self, approval_id: str, scope: Scope) -> Approval:
+        approval = await self._approvals.get(approval_id)
+        if approval is None or not _visible(scope, approval.tenant_id):
+            raise ApprovalNotFound("no approval with that id is visible to you")
+        if approval.status is not ApprovalStatus.PENDING:
+            raise AlreadyDecided(f"the approval is {approval.status.value} already")
+        return approval
+
+    async def _decide(
+        self, approval: Approval, status: ApprovalStatus, reviewer: str, final_text: str | None
+    ) -> Approval:
+        decision = Decision(
+            status=status, decided_by=reviewer, decided_at=self._now(), final_text=final_text
+        )
+        return await self._approvals.decide(approval.id, decision)
+
+    async def _send(
+        self, approval: Approval, text: str, *, key: str, purpose: str, hitl: bool = True
+    ) -> SendReceipt:
+        message = OutboundMessage(
+            channel=approval.channel,
+            to=approval.recipient,
+            sender=reply_sender(approval),
+            text=text,
+        )
+        from_agent = purpose == "approved"
+        return await self._sender.send(
+            message,
+            key=key,
+            tenant_id=approval.tenant_id,
+            purpose=purpose,
+            agent_id=approval.agent_type if from_agent else None,
+            confidence=approval.confidence if from_agent else None,
+            hitl=hitl,
+            session_id=approval.session_id,
+        )
+
+    async def _last_inbound(self, approval: Approval) -> datetime | None:
+        return await self._events.last_inbound_at(
+            approval.tenant_id, approval.channel, approval.participant
+        )
+
+    def _require_window(self, approval: Approval, last_inbound: datetime | None) -> None:
+        if not _window_open(approval, last_inbound, self._now()):
+            raise OutsideServiceWindow(
+                "more than 24 hours have passed since the person last wrote, so WhatsApp only "
+                "accepts an approved template now: reject this draft and send a template instead"
+            )
+
+    def _now(self) -> datetime:
+        return self._clock.now()
+
+
+def _visible(scope: Scope, tenant_id: str) -> bool:
+    return scope.tenant_ids is None or tenant_id in scope.tenant_ids
+
+
+def _window_open(approval: Approval, last_inbound: datetime | None, now: datetime) -> bool:
+    return approval.channel is not Channel.WHATSAPP or service_window_open(last_inbound, now)
+
+
+def _final_text(approval: Approval, text: str | None) -> str:
+    if text is None:
+        if not approval.proposed_text.strip():
+            raise InvalidInput("this draft has no text (the agent failed): approve it with text")
+        return approval.proposed_text
+    if not text.strip():
+        raise InvalidInput("the edited text is empty: give the text to send")
+    return text
+
+
+class _DecisionFields(TypedDict):
+    tenant_id: str
+    channel: Channel
+    participant: str
+    occurred_at: datetime
+    idempotency_key: str
+    session_id: str | None
+    approval_id: str
+
+
+def _decision_fields(approval: Approval, status: ApprovalStatus, at: datetime) -> _DecisionFields:
+    return {
+        "tenant_id": approval.tenant_id,
+        "channel": approval.channel,
+        "participant": approval.participant,
+        "occurred_at": at,
+        "idempotency_key": decision_event_key(status.value, approval.id),
+        "session_id": approval.session_id,
+        "approval_id": approval.id,
+    }

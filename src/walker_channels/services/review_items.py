@@ -1,0 +1,76 @@
+"""What the review queue shows and what a decision returns: anonymised read models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from walker_channels.models import (
+    Approval,
+    ApprovalStatus,
+    Channel,
+    EscalationReason,
+    RiskLevel,
+    SlaStatus,
+)
+from walker_channels.models._base import AwareDatetime, Frozen
+from walker_channels.privacy import preview
+from walker_channels.services.config import ServiceConfig
+from walker_channels.services.outbound import SendReceipt
+from walker_channels.timing import sla_status
+
+
+class ReviewItem(Frozen):
+    """One pending draft as a reviewer sees it: pseudonym and preview, never the address."""
+
+    approval_id: str
+    tenant_id: str
+    channel: Channel
+    participant: str
+    """The person's keyed pseudonym."""
+    agent_type: str
+    preview: str
+    """The start of the proposed text, with phone numbers and email addresses redacted."""
+    confidence: float | None
+    risk_level: RiskLevel
+    reason: EscalationReason
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None
+    age_seconds: float
+    sla_status: SlaStatus
+    stale: bool
+    """The person wrote again after the draft was made: approving needs ``override_stale``."""
+
+
+class ReviewOutcome(Frozen):
+    """A decision's result: the approval's new status and, if a message went out, its receipt."""
+
+    approval_id: str
+    status: ApprovalStatus
+    receipt: SendReceipt | None = None
+
+
+def review_item(
+    approval: Approval, last_inbound: datetime | None, *, now: datetime, config: ServiceConfig
+) -> ReviewItem:
+    """The queue row of ``approval``, given when the person last wrote and the time now."""
+    return ReviewItem(
+        approval_id=approval.id,
+        tenant_id=approval.tenant_id,
+        channel=approval.channel,
+        participant=approval.participant,
+        agent_type=approval.agent_type,
+        preview=preview(approval.proposed_text, config.preview_length),
+        confidence=approval.confidence,
+        risk_level=approval.risk_level,
+        reason=approval.reason,
+        created_at=approval.created_at,
+        expires_at=approval.expires_at,
+        age_seconds=max((now - approval.created_at).total_seconds(), 0.0),
+        sla_status=sla_status(approval.created_at, now, config.review_sla),
+        stale=is_stale(approval, last_inbound),
+    )
+
+
+def is_stale(approval: Approval, last_inbound: datetime | None) -> bool:
+    """Whether the person wrote again (at ``last_inbound``) after the draft was made."""
+    return last_inbound is not None and last_inbound > approval.created_at
