@@ -1,0 +1,126 @@
+"""Twilio transport settings: a frozen model the settings layer (or a caller) fills."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from pydantic import ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+
+from walker_channels.exceptions import InvalidPhoneNumber
+from walker_channels.models import Channel
+from walker_channels.models._base import Frozen
+from walker_channels.phones import normalize_phone
+from walker_channels.twilio.forms import is_http_url
+
+DEFAULT_API_BASE_URL = "https://api.twilio.com"
+
+# SMS may also be sent from a short code or an alphanumeric sender id (letters required).
+_SHORT_CODE = re.compile(r"[0-9]{3,8}")
+_ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+
+
+class RetrySettings(Frozen):
+    """When and how long the transport waits before sending again.
+
+    ``attempts`` counts the first try. The wait before retry *n* is ``initial_backoff * 2**(n-1)``
+    seconds (1 s, 2 s, 4 s, ...) capped at ``max_backoff``; a ``Retry-After`` header replaces it,
+    capped at ``retry_after_cap``. A failure later than ``max_total_seconds`` after the first
+    attempt started is not retried.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    attempts: int = Field(default=3, ge=1, le=10)
+    initial_backoff: float = Field(default=1.0, ge=0, le=60)
+    max_backoff: float = Field(default=4.0, ge=0, le=300)
+    retry_after_cap: float = Field(default=30.0, ge=0, le=300)
+    max_total_seconds: float = Field(default=60.0, gt=0, le=3600)
+
+    @classmethod
+    def without_waits(cls, attempts: int = 3) -> RetrySettings:
+        """Retry settings that never wait (for tests): same attempts, every wait zero."""
+        return cls(attempts=attempts, initial_backoff=0, max_backoff=0, retry_after_cap=0)
+
+
+class TwilioConfig(Frozen):
+    """How one :class:`~walker_channels.twilio.TwilioTransport` reaches Twilio.
+
+    One transport (and config) per channel: WhatsApp or SMS. Messages go from the message's own
+    ``sender`` when it has one, else from ``sender``; ``messaging_service_sid`` is sent when set
+    (with or without a ``From``). ``api_key_sid`` switches Basic auth to an API key, whose secret
+    is then ``auth_token``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
+    auth_token: SecretStr = Field(min_length=1)
+    api_key_sid: str | None = Field(default=None, pattern=r"^SK[0-9a-fA-F]{32}$")
+    channel: Channel = Channel.WHATSAPP
+    api_base_url: str = DEFAULT_API_BASE_URL
+    sender: str | None = Field(default=None, repr=False)
+    """``+E164`` (``whatsapp:`` prefix optional); for SMS also a short code or alphanumeric id."""
+    messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
+    status_callback: str | None = None
+    """Where Twilio reports delivery; the message's own ``status_callback`` wins."""
+    max_in_flight: int = Field(default=64, ge=1, le=4096)
+    rate_per_sender: float | None = Field(default=None, gt=0, le=10_000)
+    """At most this many requests per second from one sender (``None``: no limit)."""
+    connect_timeout: float = Field(default=5.0, gt=0, le=120)
+    read_timeout: float = Field(default=15.0, gt=0, le=300)
+    retry: RetrySettings = RetrySettings()
+
+    @field_validator("channel")
+    @classmethod
+    def _phone_channel(cls, value: Channel) -> Channel:
+        if value is Channel.EMAIL:
+            raise ValueError("Twilio sends WhatsApp or SMS, not email")
+        return value
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("must be an absolute http(s) URL without a query")
+        return value.rstrip("/")
+
+    @field_validator("status_callback")
+    @classmethod
+    def _callback_url(cls, value: str | None) -> str | None:
+        if value is not None and not is_http_url(value):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _valid_sender(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        return _normal_sender(value, info.data.get("channel", Channel.WHATSAPP))
+
+    @property
+    def messages_url(self) -> str:
+        """The Messages resource of the account: where sends are POSTed."""
+        return f"{self.api_base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+
+    @property
+    def auth_user(self) -> str:
+        """The Basic auth user name: the API key SID when set, else the account SID."""
+        return self.api_key_sid or self.account_sid
+
+
+def _normal_sender(value: str, channel: Channel) -> str:
+    text = value.strip()
+    if channel is Channel.SMS and (
+        _SHORT_CODE.fullmatch(text) or _ALPHANUMERIC_SENDER.fullmatch(text)
+    ):
+        return text
+    try:
+        return normalize_phone(text)
+    except InvalidPhoneNumber:
+        raise ValueError(
+            "the sender must be a phone number in E.164 (e.g. +14155552671); for SMS also a "
+            "short code or an alphanumeric sender id"
+        ) from None

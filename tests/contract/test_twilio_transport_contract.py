@@ -1,0 +1,47 @@
+"""TwilioTransport passes the MessageTransport contract, over real HTTP to a loopback server.
+
+The Twilio-like server lives with the integration tests (``tests/integration/twilio_server.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from walker_channels.models import Address, Channel, OutboundMessage
+from walker_channels.testing.contracts import MessageTransportContract
+from walker_channels.twilio import TwilioConfig, TwilioTransport
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from twilio_server import ACCOUNT_SID, AUTH_TOKEN, TwilioLikeServer
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[TwilioLikeServer]:
+    async with TwilioLikeServer() as running:
+        yield running
+
+
+@pytest.mark.parametrize("channel", [Channel.WHATSAPP, Channel.SMS])
+class TestTwilioTransport(MessageTransportContract):
+    @pytest.fixture
+    async def transport(
+        self, server: TwilioLikeServer, channel: Channel
+    ) -> AsyncIterator[TwilioTransport]:
+        config = TwilioConfig(
+            account_sid=ACCOUNT_SID,
+            auth_token=AUTH_TOKEN,
+            api_base_url=server.base_url,
+            channel=channel,
+            sender="+14155550100",
+        )
+        async with TwilioTransport(config) as transport:
+            yield transport
+
+    @pytest.fixture
+    def message(self, channel: Channel) -> OutboundMessage:
+        to = Address(channel=channel, value="+14155552671")
+        return OutboundMessage(channel=channel, to=to, text="Hello from the contract")
