@@ -23,7 +23,11 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 
 TwilioParams = Mapping[str, str | Sequence[str]]
-"""Form fields by name: one string, or a sequence of strings for a repeated field."""
+"""Form fields by name: one string, or a sequence of strings for a repeated field.
+
+Multi-dicts (Werkzeug's ``MultiDict``/``request.form``, aiohttp's ``MultiDict``) work as they
+are: every value of a repeated field is read through ``getlist``/``getall``.
+"""
 
 
 class SignatureAlgorithm(StrEnum):
@@ -113,10 +117,19 @@ def _param_bytes(params: TwilioParams | None) -> bytes:
         return b""
     parts: list[str] = []
     for name in sorted(params):
-        value = params[name]
-        values = (value,) if isinstance(value, str) else value
-        parts.extend(name + item for item in sorted(set(values)))
+        parts.extend(name + item for item in sorted(set(_values(params, name))))
     return "".join(parts).encode()
+
+
+def _values(params: TwilioParams, name: str) -> Sequence[str]:
+    # A multi-dict's __getitem__ returns only the first value of a repeated field.
+    for method in ("getall", "getlist"):
+        every = getattr(params, method, None)
+        if callable(every):
+            values: Sequence[str] = every(name)
+            return values
+    value = params[name]
+    return (value,) if isinstance(value, str) else value
 
 
 def _sign(key: bytes, url: bytes, suffix: bytes, digest: str) -> str:

@@ -75,6 +75,16 @@ def test_repeated_values_are_sorted_and_deduplicated_like_twilio() -> None:
     assert compute_twilio_signature(TOKEN, DOC_URL, params) == expected
 
 
+def test_multidicts_are_read_with_every_repeated_value() -> None:
+    from werkzeug.datastructures import MultiDict
+
+    form = MultiDict([("MediaUrl", "b"), ("MediaUrl", "a"), ("To", "+1")])
+    expected = compute_twilio_signature(TOKEN, DOC_URL, {"MediaUrl": ["a", "b"], "To": "+1"})
+    assert compute_twilio_signature(TOKEN, DOC_URL, form) == expected
+    assert RequestValidator(TOKEN).compute_signature(DOC_URL, form) == expected
+    verify_twilio_signature(TOKEN, DOC_URL, form, expected)
+
+
 def test_json_bodies_are_checked_by_their_hash() -> None:
     body = '{"property": "value", "boolean": true}'
     url = with_body_hash(DOC_URL, body)
