@@ -480,3 +480,15 @@ async def test_no_event_of_any_flow_holds_a_raw_phone_number(world: World) -> No
     kinds = {type(event).__name__ for event in world.events.events}
     assert kinds >= {"InboundEvent", "OutboundEvent", "OutboundFailedEvent", "EscalatedEvent"}
     assert_no_raw_number(world.events.events)
+
+
+async def test_the_agent_configured_for_the_tenant_is_asked_and_named_on_failed_drafts(
+    world: World,
+) -> None:
+    world.script(AgentError("flow crashed"))
+
+    await world.service(tenant_agents={"t1": "sales"}).handle(whatsapp())
+
+    assert [request.agent_id for request in world.agent.requests] == ["sales"]
+    [approval] = world.approvals.approvals.values()
+    assert approval.agent_type == "sales"

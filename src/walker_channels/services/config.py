@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 
@@ -39,6 +40,8 @@ class ServiceConfig(Frozen):
     """Answer to messages sent to a number no tenant owns; ``None`` answers nothing."""
     default_agent_type: str = Field(default="agent", min_length=1)
     """Agent type shown on drafts whose agent failed before naming itself."""
+    tenant_agents: Mapping[str, str] = Field(default_factory=dict)
+    """Which Walker Agent serves each tenant (``AgentRequest.agent_id``; runners pick by it)."""
     agent_timeout: timedelta = timedelta(seconds=10)
     processing_lease: timedelta = timedelta(minutes=2)
     """How long a worker holds an accepted message; after it, recovery may take it over."""
@@ -52,6 +55,10 @@ class ServiceConfig(Frozen):
     routing: RoutingPolicy = Field(default_factory=RoutingPolicy)
     session_timeout: timedelta = DEFAULT_SESSION_TIMEOUT
     preview_length: int = Field(default=50, ge=1)
+
+    def agent_for(self, tenant_id: str) -> str | None:
+        """The agent configured for ``tenant_id``, if any."""
+        return self.tenant_agents.get(tenant_id)
 
     @field_validator("pseudonym_key")
     @classmethod

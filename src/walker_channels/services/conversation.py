@@ -261,6 +261,7 @@ class ConversationService:
             text=message.text,
             media=message.media,
             message_id=message.provider_message_id,
+            agent_id=self._config.agent_for(item.tenant_id),
         )
 
     def _inbound_event(self, item: QueuedInbound, participant: str) -> InboundEvent:

@@ -85,6 +85,9 @@ class Escalator:
         await self._events.append(event)
         await self._send_holding(approval)
 
+    def _agent_type(self, tenant_id: str) -> str:
+        return self._config.agent_for(tenant_id) or self._config.default_agent_type
+
     def _draft(self, item: QueuedInbound, route: Route, reply: AgentReply | None) -> Approval:
         now = self._clock.now()
         deadline = self._config.approval_deadline
@@ -95,7 +98,7 @@ class Escalator:
             channel=message.channel,
             participant=self._config.pseudonym(message.sender.value),
             recipient=message.sender,
-            agent_type=reply.agent_id if reply else self._config.default_agent_type,
+            agent_type=reply.agent_id if reply else self._agent_type(item.tenant_id),
             action_data={SENDER_FIELD: message.recipient.value},
             proposed_text=reply.text if reply else "",
             confidence=reply.confidence if reply else None,
