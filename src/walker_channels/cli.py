@@ -7,7 +7,7 @@ import importlib
 from collections.abc import Sequence
 
 # Modules with ``register(subparsers)``; each imports its optional dependencies lazily.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("walker_channels.sql.commands",)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,6 +18,7 @@ from walker_channels.testing.fakes import (
     ScriptStep,
     in_scope,
 )
+from walker_channels.testing.monitoring import InMemoryMonitoringReader
 from walker_channels.testing.signer import TwilioSigner, with_body_hash
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "InMemoryBriefScheduleStore",
     "InMemoryEventStore",
     "InMemoryInboundQueue",
+    "InMemoryMonitoringReader",
     "InMemoryOutboundLedger",
     "InMemoryTenantResolver",
     "RecordingTransport",

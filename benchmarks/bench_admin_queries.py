@@ -1,0 +1,262 @@
+"""Admin queries in SQL against the same figures computed by loading every row into Python.
+
+Bulk-loads N conversation events (default 1,000,000; rows per second reported) and 20,000
+approvals into SQLite (a temp file) and PostgreSQL (a temporary schema, when
+``WALKER_BENCH_POSTGRES_URL`` or ``WALKER_TEST_POSTGRES_URL`` is set). At N/10 and at N it
+times each admin query (logs page, stats, per-agent analytics, review queue) through
+``SqlStores.monitoring`` / ``approvals`` next to the baseline of the same run: read every row,
+build the models and aggregate with ``InMemoryMonitoringReader`` (the seed system's way).
+Memory: tracemalloc peak of the SQL queries at N/10 and N (flat), RSS held by the baseline.
+
+Run: ``python benchmarks/bench_admin_queries.py [N]`` or ``WALKER_BENCH_EVENTS=100000``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from walker_channels.metrics import PERCENTILES
+from walker_channels.models import (
+    Address,
+    Approval,
+    Channel,
+    ConversationEvent,
+    EscalatedEvent,
+    EscalationReason,
+    InboundEvent,
+    LogQuery,
+    OutboundEvent,
+    OutboundFailedEvent,
+    RiskLevel,
+    Scope,
+    StatsQuery,
+)
+from walker_channels.privacy import pseudonymize
+from walker_channels.sql import SqlStores
+from walker_channels.sql.approvals import approval_from_row, approval_row
+from walker_channels.sql.events import event_from_row
+from walker_channels.sql.schemas import temporary_schema
+from walker_channels.sql.tables import approvals, events
+from walker_channels.testing import (
+    InMemoryApprovalStore,
+    InMemoryEventStore,
+    InMemoryMonitoringReader,
+)
+
+END = datetime(2026, 4, 1, tzinfo=UTC)
+SPAN = timedelta(days=90)
+ALL = Scope(tenant_ids=None)
+APPROVALS = 20_000
+REPEATS = 5
+Query = Callable[[Any, Any], Awaitable[Any]]
+
+
+def synthetic_events(count: int, seed: int) -> Iterator[ConversationEvent]:
+    """Reproducible traffic: 10 tenants, 20 agents, 50,000 people over 90 days, in time order
+    (as a log is written)."""
+    rng = random.Random(seed)
+    people = [pseudonymize(f"+1415{n:07d}", "bench-key") for n in range(50_000)]
+    for n in range(count):
+        common: dict[str, Any] = {
+            "tenant_id": f"tenant-{rng.randrange(10)}",
+            "channel": rng.choice((Channel.WHATSAPP, Channel.WHATSAPP, Channel.SMS)),
+            "participant": rng.choice(people),
+            "occurred_at": END - SPAN + SPAN * ((n + rng.random()) / count),
+        }
+        roll = rng.random()
+        if roll < 0.45:
+            yield InboundEvent(**common, text="Hello, can you tell me when my order arrives?")
+            continue
+        common |= {
+            "agent_id": f"agent-{rng.randrange(20)}",
+            "confidence": rng.random(),
+            "response_time_ms": rng.lognormvariate(7, 0.6),
+        }
+        if roll < 0.85:
+            yield OutboundEvent(**common, text="Your order ships tomorrow morning.")
+        elif roll < 0.9:
+            yield OutboundFailedEvent(**common, error_code="30003")
+        else:
+            reason = rng.choice(list(EscalationReason))
+            yield EscalatedEvent(**common, approval_id="x", reason=reason, risk_level="low")
+
+
+def synthetic_approvals(count: int, seed: int) -> list[dict[str, Any]]:
+    """Approval rows, one in ten still pending."""
+    rng = random.Random(seed)
+    rows = []
+    for n in range(count):
+        item = Approval(
+            tenant_id=f"tenant-{rng.randrange(10)}",
+            channel=Channel.WHATSAPP,
+            participant=f"p{n}",
+            recipient=Address(channel=Channel.WHATSAPP, value="+14155550100"),
+            agent_type="support",
+            proposed_text="Draft reply",
+            risk_level=RiskLevel.MEDIUM,
+            reason=EscalationReason.LOW_CONFIDENCE,
+            created_at=END - SPAN * rng.random(),
+            status="pending" if n % 10 == 0 else "approved",
+        )
+        rows.append(approval_row(item))
+    return rows
+
+
+def admin_queries() -> dict[str, Query]:
+    """The timed queries, each called as ``query(monitoring_reader, approval_store)``."""
+    week = StatsQuery(scope=ALL, start=END - timedelta(days=7), end=END)
+    month = StatsQuery(scope=ALL, start=END - timedelta(days=30), end=END)
+    whole = StatsQuery(scope=ALL)
+    tenant = LogQuery(scope=Scope(tenant_ids=frozenset({"tenant-3"})), channel=Channel.SMS)
+    return {
+        "logs page (all tenants)": lambda r, a: r.logs(LogQuery(scope=ALL)),
+        "logs page (tenant + sms)": lambda r, a: r.logs(tenant),
+        "stats (last 7 days)": lambda r, a: r.stats(week),
+        "stats (30 days)": lambda r, a: r.stats(month),
+        "stats (all 90 days)": lambda r, a: r.stats(whole),
+        "agent analytics (7 days)": lambda r, a: r.agent_analytics(week),
+        "agent analytics (30 days)": lambda r, a: r.agent_analytics(month),
+        "agent analytics (all)": lambda r, a: r.agent_analytics(whole),
+        "review queue (50)": lambda r, a: a.list_pending(ALL, limit=50),
+    }
+
+
+async def timed(call: Callable[[], Awaitable[Any]]) -> float:
+    """Median milliseconds of REPEATS calls after one warm-up."""
+    await call()
+    samples = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+async def sql_peak_kib(stores: SqlStores) -> float:
+    """tracemalloc peak (KiB) of running every admin query once."""
+    tracemalloc.start()
+    for call in admin_queries().values():
+        await call(stores.monitoring, stores.approvals)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1024
+
+
+def rss_mib() -> float:
+    """This process's resident memory, MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def python_baseline(stores: SqlStores) -> tuple[Any, Any, float, float]:
+    """Every event and approval read into Python models: (reader, approvals, seconds, MiB)."""
+    before, started = rss_mib(), time.perf_counter()
+    memory, queue = InMemoryEventStore(), InMemoryApprovalStore()
+    async with stores.engine.connect() as conn:
+        result = await conn.stream(sa.select(events).execution_options(yield_per=10_000))
+        async for row in result.mappings():
+            memory.events.append(event_from_row(row))
+        for row in (await conn.execute(sa.select(approvals))).mappings():
+            await queue.create(approval_from_row(row))
+    seconds = time.perf_counter() - started
+    return InMemoryMonitoringReader(memory), queue, seconds, rss_mib() - before
+
+
+async def measure(label: str, stores: SqlStores, count: int) -> None:
+    """Time every query in SQL and in the Python baseline, then the SQL memory peak."""
+    await maintain(stores)
+    await compare(label, stores, count)
+    print(f"SQL queries' tracemalloc peak: {await sql_peak_kib(stores):,.0f} KiB")
+
+
+async def maintain(stores: SqlStores) -> None:
+    """What autovacuum does after a bulk load: statistics, and (PostgreSQL) the visibility map
+    that lets the aggregates use index-only scans."""
+    async with stores.engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        postgresql = stores.engine.dialect.name == "postgresql"
+        await autocommit.execute(sa.text("VACUUM ANALYZE" if postgresql else "ANALYZE"))
+
+
+async def compare(label: str, stores: SqlStores, count: int) -> None:
+    """One line per query: SQL time, baseline time (read + aggregate), and their ratio."""
+    reader, queue, load_s, held_mib = await python_baseline(stores)
+    print(f"\n[{label}] {count:,} events; the baseline read them in {load_s:.1f} s")
+    print(f"[{label}] the baseline holds {held_mib:,.0f} MiB (RSS growth)")
+    print(f"{'query':<27}{'SQL ms':>10}{'Python ms':>12}{'(agg only)':>12}{'ratio':>9}")
+    for name, call in admin_queries().items():
+        sql_ms = await timed(partial(call, stores.monitoring, stores.approvals))
+        agg_ms = await timed(partial(call, reader, queue))
+        python_ms = load_s * 1000 + agg_ms
+        ratio = python_ms / sql_ms
+        print(f"{name:<27}{sql_ms:>10.1f}{python_ms:>12.0f}{agg_ms:>12.0f}{ratio:>8.0f}x")
+
+
+async def load(stores: SqlStores, count: int, seed: int) -> float:
+    """Bulk insert ``count`` events; returns rows per second of ``append_many`` alone
+    (building the synthetic models is not timed)."""
+    generated = synthetic_events(count, seed)
+    spent = 0.0
+    while chunk := list(itertools.islice(generated, 50_000)):
+        started = time.perf_counter()
+        await stores.events.append_many(chunk)
+        spent += time.perf_counter() - started
+    return count / spent
+
+
+async def run_backend(label: str, stores: SqlStores, total: int) -> None:
+    """Load N/10, measure, load the rest, measure again."""
+    await stores.create_all()
+    async with stores.engine.begin() as conn:
+        await conn.execute(approvals.insert(), synthetic_approvals(APPROVALS, seed=7))
+    first = max(total // 10, 1)
+    rate = await load(stores, first, seed=1)
+    print(f"\n[{label}] bulk load: {rate:,.0f} events/s ({first:,} events)")
+    await measure(label, stores, first)
+    if total > first:
+        rate = await load(stores, total - first, seed=2)
+        print(f"\n[{label}] bulk load: {rate:,.0f} events/s ({total - first:,} more events)")
+        await measure(label, stores, total)
+
+
+async def main(total: int) -> None:
+    """Run on SQLite, then on PostgreSQL when a URL is configured."""
+    print(f"admin queries: {total:,} events, percentiles {PERCENTILES}, median of {REPEATS}")
+    with tempfile.TemporaryDirectory() as folder:
+        stores = SqlStores.from_url(f"sqlite:///{Path(folder) / 'bench.db'}")
+        try:
+            await run_backend("sqlite", stores, total)
+        finally:
+            await stores.dispose()
+    url = os.environ.get("WALKER_BENCH_POSTGRES_URL") or os.environ.get("WALKER_TEST_POSTGRES_URL")
+    if not url:
+        print("\n[postgresql] skipped: set WALKER_BENCH_POSTGRES_URL")
+        return
+    async with temporary_schema(url, prefix="walker_bench") as schema:
+        stores = SqlStores.from_url(url, schema=schema)
+        try:
+            await run_backend("postgresql", stores, total)
+        finally:
+            await stores.dispose()
+
+
+if __name__ == "__main__":
+    default = os.environ.get("WALKER_BENCH_EVENTS", "1000000")
+    asyncio.run(main(int(sys.argv[1] if len(sys.argv) > 1 else default)))

@@ -1,0 +1,127 @@
+"""What the admin figures mean, so every MonitoringReader computes the same numbers.
+
+Pure definitions shared by the SQL reader (which computes them in SQL) and the in-memory
+reader (which computes them in Python):
+
+- an *agent outcome* is an ``outbound``, ``outbound_failed`` or ``escalated`` event;
+- an *error* is an ``outbound_failed`` event, or an escalation because the agent failed
+  (error, timeout or an invalid reply);
+- HITL rate = escalations / agent outcomes; success rate = sent / (sent + failed);
+  error rate = errors / agent outcomes;
+- response-time percentiles interpolate linearly between the closest ranks (PostgreSQL's
+  ``percentile_cont``), over agent outcomes that have a response time;
+- confidence falls in :data:`CONFIDENCE_BUCKETS` equal buckets ``[i/n, (i+1)/n)``, the last
+  one including 1;
+- the hourly distribution counts inbound messages per UTC hour; unique users counts distinct
+  participants among all matching events;
+- an agent's uptime is the share of its time windows (``floor(epoch seconds / window)``) with
+  at least one outcome that had no error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from walker_channels.exceptions import InvalidInput
+from walker_channels.models import (
+    ConversationEvent,
+    EscalatedEvent,
+    EscalationReason,
+    EventType,
+    OutboundEvent,
+    OutboundFailedEvent,
+)
+
+AGENT_OUTCOMES = frozenset({EventType.OUTBOUND, EventType.OUTBOUND_FAILED, EventType.ESCALATED})
+"""Event types that are an agent's answer to a message."""
+AGENT_FAILURES = frozenset(
+    {EscalationReason.AGENT_ERROR, EscalationReason.AGENT_TIMEOUT, EscalationReason.INVALID_REPLY}
+)
+"""Escalation reasons that count as an agent error."""
+CONFIDENCE_BUCKETS = 10
+TOP_AGENTS = 10
+PERCENTILES = (0.5, 0.95, 0.99)
+
+
+def event_hitl(event: ConversationEvent) -> bool | None:
+    """Whether a human is in the loop of this agent outcome (``None`` for other events)."""
+    if isinstance(event, OutboundEvent | OutboundFailedEvent):
+        return event.hitl
+    return True if isinstance(event, EscalatedEvent) else None
+
+
+def event_success(event: ConversationEvent) -> bool | None:
+    """``True`` for a sent message, ``False`` for a failed send, ``None`` otherwise."""
+    if isinstance(event, OutboundEvent):
+        return True
+    return False if isinstance(event, OutboundFailedEvent) else None
+
+
+def event_is_error(event: ConversationEvent) -> bool:
+    """Whether the event is an error: a failed send or an escalation because the agent failed."""
+    if isinstance(event, OutboundFailedEvent):
+        return True
+    return isinstance(event, EscalatedEvent) and event.reason in AGENT_FAILURES
+
+
+def confidence_bucket(confidence: float) -> int:
+    """The index of the bucket ``confidence`` falls in."""
+    return min(int(confidence * CONFIDENCE_BUCKETS), CONFIDENCE_BUCKETS - 1)
+
+
+def confidence_bounds() -> tuple[tuple[float, float], ...]:
+    """The ``(lower, upper)`` bounds of every bucket, in order."""
+    n = CONFIDENCE_BUCKETS
+    return tuple((i / n, (i + 1) / n) for i in range(n))
+
+
+def window_seconds(window: timedelta) -> int:
+    """The uptime window as whole seconds; raises for a window shorter than one second."""
+    seconds = int(window.total_seconds())
+    if seconds < 1:
+        raise InvalidInput("uptime_window must be at least one second")
+    return seconds
+
+
+def window_index(at: datetime, seconds: int) -> int:
+    """Which uptime window ``at`` falls in."""
+    return math.floor(at.timestamp()) // seconds
+
+
+def percentile_cont(ordered: Sequence[float], fraction: float) -> float | None:
+    """The ``fraction`` percentile of ``ordered`` (sorted ascending), linearly interpolated."""
+    if not ordered:
+        return None
+    position = fraction * (len(ordered) - 1)
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """``numerator / denominator``, or ``None`` when there is nothing to divide by."""
+    return numerator / denominator if denominator else None
+
+
+def encode_cursor(occurred_at: datetime, event_id: str) -> str:
+    """An opaque cursor for keyset pagination on ``(occurred_at, id)``."""
+    raw = f"{occurred_at.astimezone(UTC).isoformat()}|{event_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor from :func:`encode_cursor` points at; raises for anything else."""
+    invalid = "the cursor is not valid: pass a next_cursor from a previous page"
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, event_id = raw.split("|", 1)
+        occurred_at = datetime.fromisoformat(stamp)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput(invalid) from exc
+    if occurred_at.tzinfo is None or not event_id:
+        raise InvalidInput(invalid)
+    return occurred_at, event_id

@@ -1,0 +1,142 @@
+"""Engines and transactions: async SQLAlchemy on aiosqlite or PostgreSQL (psycopg or asyncpg).
+
+SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
+``BEGIN IMMEDIATE`` so concurrent writers queue for the lock instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from walker_channels.exceptions import ConfigurationError, MissingDependency, StoreError
+from walker_channels.sql.dialect import SqlDialect
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_CACHE_KIB = 32_768
+"""Page cache per connection (SQLite's default, 2 MiB, thrashes on tables with many indexes)."""
+_WRITE = "walker_write"
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+}
+_KNOWN = {
+    "sqlite+aiosqlite",
+    "postgresql+psycopg",
+    "postgresql+psycopg_async",
+    "postgresql+asyncpg",
+}
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def database_url(url: str | URL) -> URL:
+    """``url`` with an async driver: ``sqlite://`` -> aiosqlite, ``postgresql://`` -> psycopg."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            "the database URL is not valid: use sqlite:///path.db or postgresql://user@host/db"
+        ) from exc
+    driver = _ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername)
+    if driver not in _KNOWN:
+        raise ConfigurationError(
+            "the database URL needs an async driver: sqlite+aiosqlite, postgresql+psycopg "
+            "or postgresql+asyncpg"
+        )
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ConfigurationError(
+            "in-memory SQLite cannot be shared by concurrent connections: use a file, "
+            "e.g. sqlite:///walker-channels.db"
+        )
+    return parsed.set(drivername=driver)
+
+
+def create_engine(url: str | URL, *, schema: str | None = None, **options: Any) -> AsyncEngine:
+    """An async engine for ``url``; ``schema`` sets PostgreSQL's ``search_path``.
+
+    ``options`` go to :func:`sqlalchemy.ext.asyncio.create_async_engine` (e.g. ``pool_size``).
+    """
+    parsed = database_url(url)
+    connect_args: dict[str, Any] = dict(options.pop("connect_args", {}))
+    if schema is not None:
+        connect_args.update(_search_path(parsed, schema))
+    try:
+        engine = create_async_engine(parsed, connect_args=connect_args, **options)
+    except ModuleNotFoundError as exc:
+        extra = "sql" if parsed.get_backend_name() == "sqlite" else "postgres"
+        raise MissingDependency(f"the {parsed.get_driver_name()} database driver", extra) from exc
+    if parsed.get_backend_name() == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _search_path(url: URL, schema: str) -> dict[str, Any]:
+    if not _SCHEMA_NAME.match(schema):
+        raise ConfigurationError("a schema name is lower-case letters, digits and underscores")
+    if url.get_backend_name() != "postgresql":
+        raise ConfigurationError("a schema can only be chosen on PostgreSQL")
+    if url.get_driver_name() == "asyncpg":
+        return {"server_settings": {"search_path": schema}}
+    return {"options": f"-csearch_path={schema}"}
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        cursor.close()
+
+    @sa.event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # A deferred transaction that turns into a write can fail at once with SQLITE_BUSY
+        # (the busy timeout does not apply); taking the write lock up front makes writers queue.
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """An engine plus its dialect, handing out read and write transactions."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = SqlDialect(engine.dialect.name)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction, committed when the block ends without an exception."""
+        async with self._translated(), self.engine.connect() as conn:
+            await conn.execution_options(**{_WRITE: True})
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction (rolled back at the end)."""
+        async with self._translated(), self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _translated(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except DBAPIError as exc:
+            # Only the error class: the statement and its parameters may hold personal data.
+            kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+            raise StoreError(f"the database failed ({kind})") from exc

@@ -1,0 +1,125 @@
+"""The conversation log in SQL: one row per event, with the figures the admin reads aggregate.
+
+Columns hold what queries filter and aggregate on; ``data`` holds the rest of the event, so
+an event read back with :data:`~walker_channels.models.EVENT_ADAPTER` equals the one stored.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from walker_channels.metrics import event_hitl, event_is_error, event_success
+from walker_channels.models import EVENT_ADAPTER, Channel, ConversationEvent, EventType, SessionMark
+from walker_channels.sql.engine import Database
+from walker_channels.sql.tables import events
+
+_IDENTITY = (
+    "id",
+    "tenant_id",
+    "channel",
+    "type",
+    "participant",
+    "occurred_at",
+    "idempotency_key",
+    "session_id",
+    "provider_message_id",
+)
+BULK_BATCH = 5_000
+
+
+def event_row(event: ConversationEvent) -> dict[str, Any]:
+    """The row that stores ``event``."""
+    dumped = EVENT_ADAPTER.dump_python(event, mode="json")
+    return {
+        "id": event.id,
+        "tenant_id": event.tenant_id,
+        "channel": event.channel.value,
+        "type": event.type.value,
+        "direction": event.direction.value,
+        "occurred_at": event.occurred_at,
+        "participant": event.participant,
+        "agent_id": getattr(event, "agent_id", None),
+        "confidence": getattr(event, "confidence", None),
+        "response_time_ms": getattr(event, "response_time_ms", None),
+        "hitl": event_hitl(event),
+        "success": event_success(event),
+        "is_error": event_is_error(event),
+        "provider_message_id": event.provider_message_id,
+        "session_id": event.session_id,
+        "idempotency_key": event.idempotency_key,
+        "data": {key: value for key, value in dumped.items() if key not in _IDENTITY},
+    }
+
+
+def event_from_row(row: Mapping[Any, Any]) -> ConversationEvent:
+    """The event a row of ``walker_events`` stores."""
+    fields = {name: row[name] for name in _IDENTITY}
+    return EVENT_ADAPTER.validate_python({**row["data"], **fields})
+
+
+class SqlEventStore:
+    """An :class:`~walker_channels.ports.EventStore` on ``walker_events``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def append(self, event: ConversationEvent) -> bool:
+        """Insert ``event``; ``False`` when its idempotency key (or id) is stored already."""
+        stmt = (
+            self._db.dialect.insert(events)
+            .values(event_row(event))
+            .on_conflict_do_nothing()
+            .returning(events.c.id)
+        )
+        async with self._db.write() as conn:
+            return (await conn.execute(stmt)).first() is not None
+
+    async def append_many(self, batch: Iterable[ConversationEvent]) -> None:
+        """Bulk insert (imports, benchmarks), skipping events whose key or id is stored already.
+
+        One transaction per ``BULK_BATCH`` events; unlike :meth:`append` it does not say which
+        events were new (RETURNING would make bulk inserts several times slower on psycopg).
+        """
+        stmt = self._db.dialect.insert(events).on_conflict_do_nothing()
+        iterator = iter(batch)
+        while chunk := [event_row(e) for e in itertools.islice(iterator, BULK_BATCH)]:
+            async with self._db.write() as conn:
+                await conn.execute(stmt, chunk)
+
+    async def last_inbound_at(
+        self, tenant_id: str, channel: Channel, participant: str
+    ) -> datetime | None:
+        """When this person last wrote to this tenant on this channel."""
+        stmt = sa.select(sa.func.max(events.c.occurred_at)).where(
+            *_person(tenant_id, channel, participant), events.c.type == EventType.INBOUND.value
+        )
+        async with self._db.read() as conn:
+            latest: datetime | None = (await conn.execute(stmt)).scalar_one()
+        return latest
+
+    async def last_session(
+        self, tenant_id: str, channel: Channel, participant: str
+    ) -> SessionMark | None:
+        """The session id and time of this person's latest event that has a session."""
+        stmt = (
+            sa.select(events.c.session_id, events.c.occurred_at)
+            .where(*_person(tenant_id, channel, participant), events.c.session_id.is_not(None))
+            .order_by(events.c.occurred_at.desc(), events.c.id.desc())
+            .limit(1)
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(stmt)).first()
+        return None if row is None else SessionMark(session_id=row[0], last_at=row[1])
+
+
+def _person(tenant_id: str, channel: Channel, participant: str) -> list[sa.ColumnElement[bool]]:
+    return [
+        events.c.tenant_id == tenant_id,
+        events.c.channel == channel.value,
+        events.c.participant == participant,
+    ]

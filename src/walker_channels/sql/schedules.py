@@ -1,0 +1,71 @@
+"""Daily-brief schedules in SQL, and the once-per-local-day claim on each run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from walker_channels.models import BriefRunState, BriefSchedule
+from walker_channels.sql.engine import Database
+from walker_channels.sql.tables import brief_runs, brief_schedules
+
+_s = brief_schedules.c
+_r = brief_runs.c
+
+
+class SqlBriefScheduleStore:
+    """A :class:`~walker_channels.ports.BriefScheduleStore` on ``walker_brief_schedules`` and
+    ``walker_brief_runs``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def save(self, schedule: BriefSchedule) -> None:
+        """Insert or replace ``schedule`` by id."""
+        row = schedule.model_dump(mode="python")
+        insert = self._db.dialect.insert(brief_schedules).values(row)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[_s.id],
+            set_={name: insert.excluded[name] for name in row if name != "id"},
+        )
+        async with self._db.write() as conn:
+            await conn.execute(stmt)
+
+    async def list_active(self) -> Sequence[BriefSchedule]:
+        """Every active schedule, oldest first."""
+        stmt = sa.select(brief_schedules).where(_s.active.is_(True)).order_by(_s.created_at, _s.id)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [BriefSchedule.model_validate(dict(row)) for row in rows]
+
+    async def claim_run(self, schedule_id: str, local_date: date, *, at: datetime) -> bool:
+        """Claim the day's run: a new row, or a failed one taken over, in one statement."""
+        insert = self._db.dialect.insert(brief_runs).values(
+            schedule_id=schedule_id,
+            local_date=local_date,
+            state=BriefRunState.RUNNING.value,
+            claimed_at=at,
+            error="",
+        )
+        stmt = insert.on_conflict_do_update(
+            index_elements=[_r.schedule_id, _r.local_date],
+            set_={"state": BriefRunState.RUNNING.value, "claimed_at": at, "finished_at": None},
+            where=_r.state == BriefRunState.FAILED.value,
+        ).returning(_r.schedule_id)
+        async with self._db.write() as conn:
+            return (await conn.execute(stmt)).first() is not None
+
+    async def finish_run(
+        self, schedule_id: str, local_date: date, *, sent: bool, at: datetime, error: str = ""
+    ) -> None:
+        """Mark the claimed run sent or failed (with a short error for the operator)."""
+        state = BriefRunState.SENT if sent else BriefRunState.FAILED
+        stmt = (
+            sa.update(brief_runs)
+            .where(_r.schedule_id == schedule_id, _r.local_date == local_date)
+            .values(state=state.value, finished_at=at, error=error)
+        )
+        async with self._db.write() as conn:
+            await conn.execute(stmt)

@@ -1,0 +1,75 @@
+"""Every SQL store on one engine: the object a composition root builds once and disposes."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from walker_channels.sql import migrate
+from walker_channels.sql.approvals import SqlApprovalStore
+from walker_channels.sql.engine import Database, create_engine
+from walker_channels.sql.events import SqlEventStore
+from walker_channels.sql.inbox import SqlInboundQueue
+from walker_channels.sql.ledger import SqlOutboundLedger
+from walker_channels.sql.monitoring import SqlMonitoringReader
+from walker_channels.sql.schedules import SqlBriefScheduleStore
+from walker_channels.sql.tables import metadata
+from walker_channels.sql.tenants import SqlTenantResolver
+
+
+class SqlStores:
+    """The SQL implementation of every store port, sharing one engine.
+
+    ``SqlStores.from_url("sqlite:///walker.db")`` (aiosqlite) or
+    ``SqlStores.from_url("postgresql://user@host/db")`` (psycopg; ``postgresql+asyncpg://``
+    also works). Create the schema with :meth:`upgrade` (migrations) or :meth:`create_all`
+    (tests), and call :meth:`dispose` at shutdown (or use ``async with``).
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        db = Database(engine)
+        self.engine = engine
+        self.events = SqlEventStore(db)
+        self.approvals = SqlApprovalStore(db)
+        self.ledger = SqlOutboundLedger(db)
+        self.inbox = SqlInboundQueue(db)
+        self.tenants = SqlTenantResolver(db)
+        self.schedules = SqlBriefScheduleStore(db)
+        self.monitoring = SqlMonitoringReader(db)
+
+    @classmethod
+    def from_url(cls, url: str | URL, *, schema: str | None = None, **engine_options: Any) -> Self:
+        """Build the stores on a new engine for ``url`` (``schema``: PostgreSQL search_path)."""
+        return cls(create_engine(url, schema=schema, **engine_options))
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Run the shipped migrations up to ``revision``."""
+        await migrate.upgrade(self.engine, revision)
+
+    async def create_all(self) -> None:
+        """Create every table directly from the models (tests and throwaway databases)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def drop_all(self) -> None:
+        """Drop every walker-channels table."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.dispose()

@@ -1,0 +1,224 @@
+"""The SQL stores pass every store contract suite on SQLite (a temp file) and PostgreSQL.
+
+The in-memory monitoring reader runs the monitoring suite too, as the reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import select, text
+
+from walker_channels.exceptions import ConfigurationError, Conflict, NotFound, StoreError
+from walker_channels.models import Address, Channel, OutboundState
+from walker_channels.sql import SqlStores, create_engine, database_url, metadata
+from walker_channels.sql.events import event_from_row
+from walker_channels.sql.schemas import create_schema, drop_schema
+from walker_channels.sql.tables import events
+from walker_channels.testing import InMemoryEventStore, InMemoryMonitoringReader
+from walker_channels.testing.contracts import (
+    T0,
+    ApprovalStoreContract,
+    BriefScheduleStoreContract,
+    EventStoreContract,
+    InboundQueueContract,
+    MonitoringReaderContract,
+    OutboundLedgerContract,
+    TenantResolverContract,
+    approval,
+    inbound,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def pg_schema(postgres_url: str) -> Iterator[str]:
+    """A schema of our own on the shared server, with the tables, dropped after the module."""
+    name = f"walker_contract_{uuid4().hex[:12]}"
+
+    async def setup() -> None:
+        await create_schema(postgres_url, name)
+        stores = SqlStores.from_url(postgres_url, schema=name)
+        await stores.create_all()
+        await stores.dispose()
+
+    asyncio.run(setup())
+    yield name
+    asyncio.run(drop_schema(postgres_url, name))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """Where the stores live: a fresh SQLite file, or our PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'walker.db'}", None
+    return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+
+
+@pytest.fixture
+async def stores(database: tuple[str, str | None]) -> AsyncIterator[SqlStores]:
+    """Empty SQL stores: new tables on SQLite, truncated ones on PostgreSQL."""
+    url, schema = database
+    sql = SqlStores.from_url(url, schema=schema)
+    if schema is None:
+        await sql.create_all()
+    else:
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
+        async with sql.engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables}"))
+    yield sql
+    await sql.dispose()
+
+
+class TestSqlEventStore(EventStoreContract):
+    @pytest.fixture
+    def event_store(self, stores: SqlStores) -> Any:
+        return stores.events
+
+
+class TestSqlApprovalStore(ApprovalStoreContract):
+    @pytest.fixture
+    def approval_store(self, stores: SqlStores) -> Any:
+        return stores.approvals
+
+
+class TestSqlOutboundLedger(OutboundLedgerContract):
+    @pytest.fixture
+    def outbound_ledger(self, stores: SqlStores) -> Any:
+        return stores.ledger
+
+
+class TestSqlInboundQueue(InboundQueueContract):
+    @pytest.fixture
+    def inbound_queue(self, stores: SqlStores) -> Any:
+        return stores.inbox
+
+
+class TestSqlTenantResolver(TenantResolverContract):
+    @pytest.fixture
+    async def tenant_resolver(self, stores: SqlStores) -> Any:
+        await stores.tenants.add_number(self.TENANT, self.KNOWN)
+        return stores.tenants
+
+
+class TestSqlBriefScheduleStore(BriefScheduleStoreContract):
+    @pytest.fixture
+    def brief_schedule_store(self, stores: SqlStores) -> Any:
+        return stores.schedules
+
+
+class TestSqlMonitoringReader(MonitoringReaderContract):
+    @pytest.fixture
+    def monitoring(self, stores: SqlStores) -> Any:
+        return stores.events, stores.monitoring
+
+
+class TestInMemoryMonitoringReader(MonitoringReaderContract):
+    @pytest.fixture
+    def monitoring(self) -> Any:
+        events = InMemoryEventStore()
+        return events, InMemoryMonitoringReader(events)
+
+
+async def test_events_read_back_equal_to_what_was_stored(stores: SqlStores) -> None:
+    event = inbound("k1").replace(session_id="s1", data={"raw": {"nested": [1, "x"]}})
+    await stores.events.append(event)
+    async with stores.engine.connect() as conn:
+        row = (await conn.execute(select(events))).mappings().one()
+    assert event_from_row(row) == event
+
+
+async def test_a_tenant_owns_several_numbers_each_with_an_optional_user(
+    stores: SqlStores,
+) -> None:
+    whatsapp = Address(channel=Channel.WHATSAPP, value="+14155550100")
+    await stores.tenants.add_number("t1", whatsapp)
+    await stores.tenants.add_number("t1", "+14155550101", user_id="u1")
+    await stores.tenants.add_number("t2", "ops@example.com")
+    listed = await stores.tenants.numbers("t1")
+    assert [(n.address, n.user_id) for n in listed] == [
+        ("+14155550100", None),
+        ("+14155550101", "u1"),
+    ]
+    sms = Address(channel=Channel.SMS, value="+14155550101")
+    assert await stores.tenants.resolve(sms) == "t1"
+
+
+async def test_a_number_cannot_be_taken_from_another_tenant(stores: SqlStores) -> None:
+    await stores.tenants.add_number("t1", "+14155550100")
+    with pytest.raises(Conflict):
+        await stores.tenants.add_number("t2", "+14155550100")
+    await stores.tenants.add_number("t1", "+14155550100", user_id="u9")
+    assert [n.user_id for n in await stores.tenants.numbers("t1")] == ["u9"]
+
+
+async def test_a_removed_number_resolves_to_nobody(stores: SqlStores) -> None:
+    number = Address(channel=Channel.WHATSAPP, value="+14155550100")
+    await stores.tenants.add_number("t1", number)
+    assert await stores.tenants.remove_number(number) is True
+    assert await stores.tenants.remove_number(number) is False
+    assert await stores.tenants.resolve(number) is None
+
+
+async def test_settling_an_unreserved_send_is_not_found(stores: SqlStores) -> None:
+    with pytest.raises(NotFound):
+        await stores.ledger.settle("missing", state=OutboundState.SENT, at=T0)
+
+
+async def test_bulk_append_skips_duplicates(stores: SqlStores) -> None:
+    batch = [inbound(f"k{n}") for n in range(5)]
+    await stores.events.append_many(batch)
+    await stores.events.append_many([*batch[:2], inbound("k9")])
+    async with stores.engine.connect() as conn:
+        keys = (await conn.execute(select(events.c.idempotency_key))).scalars().all()
+    assert sorted(keys) == ["k0", "k1", "k2", "k3", "k4", "k9"]
+
+
+async def test_creating_an_approval_twice_is_a_conflict(stores: SqlStores) -> None:
+    item = approval()
+    await stores.approvals.create(item)
+    with pytest.raises(Conflict):
+        await stores.approvals.create(item)
+
+
+async def test_database_failures_are_store_errors_without_personal_data(tmp_path: Path) -> None:
+    bare = SqlStores.from_url(f"sqlite:///{tmp_path / 'no-tables.db'}")
+    secret_text = "call +14155552671"
+    try:
+        with pytest.raises(StoreError) as caught:
+            await bare.events.append(inbound("k1").replace(text=secret_text))
+    finally:
+        await bare.dispose()
+    assert "4155552671" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "driver"),
+    [
+        ("sqlite:///walker.db", "sqlite+aiosqlite"),
+        ("postgresql://u@localhost/db", "postgresql+psycopg"),
+        ("postgres://u@localhost/db", "postgresql+psycopg"),
+        ("postgresql+asyncpg://u@localhost/db", "postgresql+asyncpg"),
+    ],
+)
+def test_plain_urls_get_an_async_driver(given: str, driver: str) -> None:
+    assert database_url(given).drivername == driver
+
+
+@pytest.mark.parametrize(
+    "given", ["sqlite://", "sqlite:///:memory:", "postgresql+psycopg2://u@h/db", "mysql://h/db"]
+)
+def test_unusable_urls_are_refused_with_a_hint(given: str) -> None:
+    with pytest.raises(ConfigurationError):
+        database_url(given)
+
+
+def test_a_schema_name_must_be_a_plain_identifier() -> None:
+    with pytest.raises(ConfigurationError):
+        create_engine("postgresql://u@localhost/db", schema="x; DROP TABLE y")

@@ -1,0 +1,107 @@
+"""The shipped migrations build exactly the models' schema and tear it down again, on both
+databases, and ``walker-channels db upgrade`` runs them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from walker_channels.cli import main
+from walker_channels.sql import create_engine, current_revision, downgrade, metadata, upgrade
+from walker_channels.sql.migrate import VERSION_TABLE
+from walker_channels.sql.schemas import create_schema, drop_schema
+
+pytestmark = pytest.mark.anyio
+WALKER_TABLES = {table.name for table in metadata.sorted_tables}
+
+
+@pytest.fixture
+def pg_schema(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty schema for one test, dropped afterwards."""
+    name = f"walker_migrate_{uuid4().hex[:12]}"
+    asyncio.run(create_schema(postgres_url, name))
+    yield name
+    asyncio.run(drop_schema(postgres_url, name))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """An empty database: a new SQLite file or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrate.db'}", None
+    return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+
+
+@pytest.fixture
+async def engine(database: tuple[str, str | None]) -> AsyncIterator[AsyncEngine]:
+    """An engine on the empty database."""
+    url, schema = database
+    engine = create_engine(url, schema=schema)
+    yield engine
+    await engine.dispose()
+
+
+def _differences(connection: sa.Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+def _tables(connection: sa.Connection) -> set[str]:
+    return set(sa.inspect(connection).get_table_names())
+
+
+async def test_upgrade_builds_the_schema_the_models_describe(engine: AsyncEngine) -> None:
+    await upgrade(engine)
+    assert await current_revision(engine) == "0001"
+    async with engine.connect() as conn:
+        assert await conn.run_sync(_tables) >= WALKER_TABLES
+        assert await conn.run_sync(_differences) == []
+
+
+async def test_downgrade_to_base_removes_every_table_and_upgrade_works_again(
+    engine: AsyncEngine,
+) -> None:
+    await upgrade(engine)
+    await downgrade(engine, "base")
+    assert await current_revision(engine) is None
+    async with engine.connect() as conn:
+        assert not WALKER_TABLES & await conn.run_sync(_tables)
+    await upgrade(engine)
+    assert await current_revision(engine) == "0001"
+
+
+async def test_an_unmigrated_database_differs_from_the_models(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        differences = await conn.run_sync(_differences)
+    assert {diff[1].name for diff in differences if diff[0] == "add_table"} == WALKER_TABLES
+
+
+def test_the_command_upgrades_and_downgrades_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["db", "upgrade", "--url", url]) == 0
+    assert main(["db", "current", "--url", url]) == 0
+    assert main(["db", "downgrade", "--url", url, "--revision", "base"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "database at revision 0001",
+        "database at revision 0001",
+        "database at revision base (empty)",
+    ]
+
+
+def test_the_command_explains_an_unusable_url(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade", "--url", "mysql://db.invalid/walker"]) == 2
+    assert "async driver" in capsys.readouterr().err

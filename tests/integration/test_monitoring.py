@@ -1,0 +1,211 @@
+"""The SQL monitoring reader agrees with the in-memory reference on random data, keeps tenants
+apart, and never shows a raw participant address."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from walker_channels.models import (
+    Channel,
+    ConversationEvent,
+    Direction,
+    EscalationReason,
+    InboundEvent,
+    LogQuery,
+    Scope,
+    StatsQuery,
+)
+from walker_channels.privacy import pseudonymize
+from walker_channels.sql import SqlStores
+from walker_channels.sql.schemas import create_schema, drop_schema
+from walker_channels.testing import InMemoryEventStore, InMemoryMonitoringReader
+from walker_channels.testing.contracts import T0, agent_outcome
+
+KEY = "test-pseudonym-key"
+TENANTS = ("t1", "t2", "t3")
+PEOPLE = ("+14155550123", "+442071838750", "+4915123456789", "jane.doe@example.com")
+
+
+def _event(spec: dict[str, Any]) -> ConversationEvent:
+    raw = spec["person"]
+    common = {
+        "tenant": spec["tenant"],
+        "who": pseudonymize(raw, KEY),
+        "at": T0 + timedelta(minutes=spec["minute"]),
+        "channel": spec["channel"],
+    }
+    if spec["kind"] == "inbound":
+        return InboundEvent(
+            tenant_id=common["tenant"],
+            channel=common["channel"],
+            participant=common["who"],
+            occurred_at=common["at"],
+            text=f"hi, I am {raw}, write to me at {PEOPLE[3]}",
+        )
+    outcome = agent_outcome(
+        spec["kind"],
+        agent=spec["agent"],
+        response_ms=spec["response_ms"],
+        confidence=spec["confidence"],
+        reason=spec["reason"],
+        **common,
+    )
+    if spec["kind"] == "escalated":
+        return outcome
+    with_text: ConversationEvent = outcome.replace(text=f"dear {raw}")
+    return with_text
+
+
+event_specs = st.fixed_dictionaries(
+    {
+        "tenant": st.sampled_from(TENANTS),
+        "person": st.sampled_from(PEOPLE),
+        "minute": st.integers(0, 3 * 24 * 60),
+        "channel": st.sampled_from(list(Channel)),
+        "kind": st.sampled_from(["inbound", "sent", "failed", "escalated"]),
+        "agent": st.sampled_from(["alpha", "beta", "gamma"]),
+        "response_ms": st.none() | st.floats(0, 20_000, allow_nan=False),
+        "confidence": st.none() | st.floats(0, 1, allow_nan=False),
+        "reason": st.sampled_from(list(EscalationReason)),
+    }
+)
+scopes = st.none() | st.frozensets(st.sampled_from(TENANTS), max_size=3)
+bounds = st.none() | st.integers(0, 3 * 24 * 60).map(lambda m: T0 + timedelta(minutes=m))
+
+
+def _close(left: Any, right: Any) -> bool:
+    if isinstance(left, float) and isinstance(right, float):
+        return math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(_close(left[k], right[k]) for k in left)
+    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
+        return len(left) == len(right) and all(map(_close, left, right))
+    return bool(left == right)
+
+
+async def _all_logs(reader: Any, query: LogQuery) -> list[Any]:
+    entries: list[Any] = []
+    for _ in range(100):
+        page = await reader.logs(query)
+        entries.extend(page.items)
+        if page.next_cursor is None:
+            return entries
+        query = query.replace(cursor=page.next_cursor)
+    raise AssertionError("pagination did not end")
+
+
+async def _admin_results(reader: Any, scope: Scope, query: dict[str, Any]) -> list[Any]:
+    logs = await _all_logs(reader, LogQuery(scope=scope, limit=7, **query))
+    stats = await reader.stats(StatsQuery(scope=scope, **query))
+    agents = await reader.agent_analytics(StatsQuery(scope=scope, **query))
+    return [logs, stats, list(agents)]
+
+
+def _dump(results: Sequence[Any]) -> Any:
+    return [
+        [r.model_dump(mode="json") for r in result]
+        if isinstance(result, list)
+        else result.model_dump(mode="json")
+        for result in results
+        if isinstance(result, list | BaseModel)
+    ]
+
+
+async def _check(url: str, schema: str | None, events: list[ConversationEvent], **kw: Any) -> None:
+    stores = SqlStores.from_url(url, schema=schema)
+    try:
+        await stores.drop_all()
+        await stores.create_all()
+        memory = InMemoryEventStore()
+        for event in events:
+            await stores.events.append(event)
+            await memory.append(event)
+        scope = Scope(tenant_ids=kw.pop("tenants"))
+        query = {k: v for k, v in kw.items() if v is not None}
+        sql_results = await _admin_results(stores.monitoring, scope, query)
+        reference = await _admin_results(InMemoryMonitoringReader(memory), scope, query)
+    finally:
+        await stores.dispose()
+    assert _close(_dump(sql_results), _dump(reference))
+    if scope.tenant_ids is not None:
+        assert {entry.tenant_id for entry in sql_results[0]} <= scope.tenant_ids
+    text = str(_dump(sql_results))
+    assert not [person for person in PEOPLE if person in text]
+    assert "example.com" not in text
+
+
+@pytest.fixture(scope="module")
+def pg_schema(postgres_url: str) -> Iterator[str]:
+    """A schema of our own on the shared server, dropped after the module."""
+    name = f"walker_monitoring_{uuid4().hex[:12]}"
+    asyncio.run(create_schema(postgres_url, name))
+    yield name
+    asyncio.run(drop_schema(postgres_url, name))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """The database the property runs against (reused, emptied per example)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'monitoring.db'}", None
+    return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    specs=st.lists(event_specs, max_size=30),
+    tenants=scopes,
+    start=bounds,
+    end=bounds,
+    channel=st.none() | st.sampled_from(list(Channel)),
+    direction=st.none() | st.sampled_from(list(Direction)),
+)
+def test_scoped_admin_reads_match_the_reference_and_stay_anonymous(
+    database: tuple[str, str | None],
+    specs: list[dict[str, Any]],
+    tenants: frozenset[str] | None,
+    start: Any,
+    end: Any,
+    channel: Channel | None,
+    direction: Direction | None,
+) -> None:
+    events = [_event(spec) for spec in specs]
+    url, schema = database
+    filters = {"tenants": tenants, "start": start, "end": end, "channel": channel}
+    asyncio.run(_check(url, schema, events, **filters))
+    if direction is not None:
+        asyncio.run(_check_direction(url, schema, events, tenants, direction))
+
+
+async def _check_direction(
+    url: str,
+    schema: str | None,
+    events: list[ConversationEvent],
+    tenants: frozenset[str] | None,
+    direction: Direction,
+) -> None:
+    stores = SqlStores.from_url(url, schema=schema)
+    memory = InMemoryEventStore()
+    memory.events.extend(events)
+    query = LogQuery(scope=Scope(tenant_ids=tenants), direction=direction, limit=500)
+    try:
+        page = await stores.monitoring.logs(query)
+    finally:
+        await stores.dispose()
+    assert page == await InMemoryMonitoringReader(memory).logs(query)
+    assert {entry.direction for entry in page.items} <= {direction}
