@@ -7,7 +7,10 @@ import importlib
 from collections.abc import Sequence
 
 # Modules with ``register(subparsers)``; each imports its optional dependencies lazily.
-COMMAND_MODULES: tuple[str, ...] = ("walker_channels.sql.commands",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "walker_channels.sql.commands",
+    "walker_channels.email.commands",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,127 @@
+"""SMTP settings: a frozen model the settings layer (or :func:`smtp_config_from_env`) fills."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from email.utils import parseaddr
+from enum import StrEnum
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from walker_channels.exceptions import ConfigurationError, InvalidEmailAddress
+from walker_channels.models._base import Frozen
+
+
+class SmtpSecurity(StrEnum):
+    """How the connection to the SMTP server is protected."""
+
+    NONE = "none"
+    """Plain text: only for a relay on localhost or a test server."""
+    STARTTLS = "starttls"
+    """Connect in plain text, then upgrade with STARTTLS (port 587); refuse if not offered."""
+    TLS = "tls"
+    """Implicit TLS from the first byte (port 465)."""
+
+
+DEFAULT_PORTS = {SmtpSecurity.NONE: 25, SmtpSecurity.STARTTLS: 587, SmtpSecurity.TLS: 465}
+
+
+class SmtpConfig(Frozen):
+    """Where and how to send email.
+
+    ``sender`` is the default ``From``: a bare address or ``Name <address>``. ``retries`` is the
+    number of extra attempts after a temporary failure, waiting ``retry_backoff`` seconds
+    before the first and twice as long before each next one (0 in tests removes the waits).
+    """
+
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """``None``: 25, 587 or 465 by ``security``."""
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(min_length=3)
+    security: SmtpSecurity = SmtpSecurity.STARTTLS
+    timeout: float = Field(default=30.0, gt=0, le=600)
+    retries: int = Field(default=2, ge=0, le=10)
+    retry_backoff: float = Field(default=0.5, ge=0, le=60)
+    validate_certs: bool = True
+    message_id_domain: str | None = None
+    """Right-hand side of generated Message-IDs; ``None``: the sender's domain."""
+
+    @field_validator("sender")
+    @classmethod
+    def _valid_sender(cls, value: str) -> str:
+        # Imported here so that the settings can read SmtpSecurity without the "email" extra.
+        from walker_channels.email.addresses import validate_email_address
+
+        _, address = parseaddr(value)
+        try:
+            validate_email_address(address, what="the sender (SMTP_FROM)")
+        except InvalidEmailAddress as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @model_validator(mode="after")
+    def _login_needs_both(self) -> SmtpConfig:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("SMTP login needs both a username and a password")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        """The configured port, or the usual one for ``security``."""
+        return self.port if self.port is not None else DEFAULT_PORTS[self.security]
+
+    @property
+    def sender_address(self) -> str:
+        """The bare address of ``sender`` (the SMTP envelope sender)."""
+        return parseaddr(self.sender)[1]
+
+
+class BriefConfig(Frozen):
+    """How daily briefs are made."""
+
+    template_name: str = "daily_brief"
+    agent_id: str | None = "email"
+    """The agent asked for recommendations (the seed's "email agent")."""
+    agent_timeout: timedelta = timedelta(seconds=20)
+    max_recommendations: int = Field(default=5, ge=1, le=20)
+    dashboard_url: str | None = None
+    """Linked at the end of every brief, when set."""
+
+    @field_validator("agent_timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("agent_timeout must be positive")
+        return value
+
+
+_ENV_FIELDS = {
+    "SMTP_HOST": "host",
+    "SMTP_PORT": "port",
+    "SMTP_USERNAME": "username",
+    "SMTP_PASSWORD": "password",
+    "SMTP_FROM": "sender",
+    "SMTP_SECURITY": "security",
+    "SMTP_TIMEOUT": "timeout",
+    "SMTP_RETRIES": "retries",
+}
+
+
+def smtp_config_from_env(environ: Mapping[str, str]) -> SmtpConfig:
+    """Build the config from ``SMTP_*`` variables; raises ConfigurationError naming the fix."""
+    values = {field: environ[name] for name, field in _ENV_FIELDS.items() if environ.get(name)}
+    try:
+        return SmtpConfig.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigurationError(f"SMTP settings are not usable: {problems}") from None
+
+
+def _describe(error: ErrorDetails) -> str:
+    fields = {field: name for name, field in _ENV_FIELDS.items()}
+    where = ".".join(fields.get(str(part), str(part)) for part in error["loc"]) or "SMTP_*"
+    return f"{where}: {error['msg']}"
