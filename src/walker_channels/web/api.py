@@ -1,0 +1,79 @@
+"""The HTTP API as a whole: every endpoint, and the one way a request is answered.
+
+:meth:`HttpApi.handle` checks access, runs the handler and turns any error into its JSON
+answer, so both adapters behave the same by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from walker_channels.models import Principal
+from walker_channels.web.admin_endpoints import AdminEndpoints
+from walker_channels.web.auth import require_access
+from walker_channels.web.channel_endpoints import WhatsAppSendEndpoints
+from walker_channels.web.config import WebConfig
+from walker_channels.web.endpoints import Endpoint
+from walker_channels.web.errors import error_response
+from walker_channels.web.limits import check_declared_length
+from walker_channels.web.requests import Headers, NeutralRequest, NeutralResponse
+from walker_channels.web.services import Services
+from walker_channels.web.twilio_endpoints import TwilioEndpoints
+
+
+class _Group(Protocol):
+    def endpoints(self) -> list[Endpoint]: ...
+
+
+class HttpApi:
+    """Every endpoint of walker-channels, framework-neutral."""
+
+    def __init__(self, endpoints: Sequence[Endpoint], config: WebConfig) -> None:
+        self.endpoints = tuple(endpoints)
+        self.config = config
+
+    @classmethod
+    def from_services(cls, services: Services) -> HttpApi:
+        """Every endpoint the services support (email ones only with an email transport)."""
+        groups: list[_Group] = [
+            TwilioEndpoints(
+                config=services.web,
+                conversations=services.conversations,
+                delivery=services.delivery,
+                clock=services.clock,
+            ),
+            WhatsAppSendEndpoints(services.proactive),
+        ]
+        if services.email is not None:
+            from walker_channels.web.email_endpoints import EmailEndpoints
+
+            email = services.email
+            groups.append(
+                EmailEndpoints(emails=email.emails, briefs=email.briefs, scheduler=email.scheduler)
+            )
+        groups.append(AdminEndpoints(monitoring=services.stores.monitoring, review=services.review))
+        return cls([endpoint for group in groups for endpoint in group.endpoints()], services.web)
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request body accepted (larger ones get 413)."""
+        return self.config.max_body_bytes
+
+    def check_headers(self, headers: Headers) -> None:
+        """Checks an adapter runs before reading the body (a declared length over the limit)."""
+        check_declared_length(headers, self.config.max_body_bytes)
+
+    async def handle(
+        self, endpoint: Endpoint, request: NeutralRequest, principal: Principal | None
+    ) -> NeutralResponse:
+        """Answer ``request``: access check, handler, and every error mapped to a response."""
+        try:
+            caller = require_access(endpoint.access, principal)
+            return await endpoint.handler(request, caller)
+        except Exception as exc:  # the HTTP boundary answers every error; 500s are logged
+            return error_response(exc, where=endpoint.name)
+
+    def refuse(self, endpoint: Endpoint, error: Exception) -> NeutralResponse:
+        """The answer to an error an adapter met before :meth:`handle` (reading the body)."""
+        return error_response(error, where=endpoint.name)

@@ -1,0 +1,43 @@
+"""How the HTTP layer behaves: signature checks, public URL, body limit, webhook processing."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, SecretStr, field_validator
+
+from walker_channels.models._base import Frozen
+from walker_channels.web.limits import DEFAULT_MAX_BODY_BYTES
+
+
+class WebhookProcessing(StrEnum):
+    """When the agent runs for an accepted webhook."""
+
+    BACKGROUND = "background"
+    """After the response is sent (the framework's background tasks): Twilio is answered fast."""
+    INLINE = "inline"
+    """Before the response is sent: simpler to reason about, but Twilio waits at most 15 s."""
+
+
+class WebConfig(Frozen):
+    """Settings of the HTTP layer (built from :class:`~walker_channels.web.settings.Settings`)."""
+
+    twilio_auth_token: SecretStr | None = None
+    """Verifies HMAC-SHA1 signatures. Without it (or a signing key) webhooks are refused."""
+    twilio_webhook_signing_key: SecretStr | None = None
+    """A webhook shared key, for requests Twilio signs with HMAC-SHA256."""
+    public_url: str | None = None
+    """The public base URL Twilio calls (scheme, host, optional port and path prefix)."""
+    trust_forwarded_headers: bool = False
+    """Rebuild the public URL from ``X-Forwarded-Proto``/``-Host`` (only behind a trusted proxy)."""
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    webhook_processing: WebhookProcessing = WebhookProcessing.BACKGROUND
+    allow_unsigned_webhooks: bool = False
+    """Development only: accept webhooks without checking signatures when no token is set."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("the public URL must start with http:// or https://")
+        return value

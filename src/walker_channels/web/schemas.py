@@ -1,0 +1,149 @@
+"""HTTP request and response bodies that are not domain models of their own.
+
+Where a service already has a request or result model (email sends, daily briefs, review
+outcomes, monitoring reads) the endpoints use it as it is; these cover the rest. Every model
+here is anonymised: no field can carry a raw phone number or email address out.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from walker_channels.models import (
+    AgentAnalytics,
+    AwareDatetime,
+    Channel,
+    Direction,
+    Media,
+    WhatsAppTemplate,
+)
+from walker_channels.models._base import Frozen
+from walker_channels.services import ReviewItem
+
+
+class ValidationIssue(BaseModel):
+    """One field that failed validation (the value itself is never echoed)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: ``detail`` is a sentence, or the list of invalid fields (422)."""
+
+    detail: str | list[ValidationIssue]
+
+
+class SendWhatsAppRequest(Frozen):
+    """A proactive WhatsApp message: free text and/or one media URL, or an approved template.
+
+    Free text and media need the person to have written in the last 24 hours.
+    """
+
+    tenant_id: str = Field(min_length=1, max_length=200)
+    to: str = Field(min_length=1, max_length=64, repr=False, examples=["+14155552671"])
+    """The person's number in E.164 (a ``whatsapp:`` prefix is accepted)."""
+    text: str | None = Field(default=None, min_length=1, max_length=1600)
+    media_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+    template: WhatsAppTemplate | None = None
+    idempotency_key: str = Field(
+        default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=200
+    )
+    """Repeat a request with the same key and nothing is sent twice (a fresh key by default)."""
+
+    @model_validator(mode="after")
+    def _one_kind_of_content(self) -> SendWhatsAppRequest:
+        free = self.text is not None or self.media_url is not None
+        if free == (self.template is not None):
+            raise ValueError("give text and/or media_url, or a template (not both, not neither)")
+        return self
+
+    def media(self) -> tuple[Media, ...]:
+        """The media attachment, if any."""
+        return () if self.media_url is None else (Media(url=self.media_url),)
+
+
+class LogParams(Frozen):
+    """Filters and paging of the WhatsApp conversation log (newest first)."""
+
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    """Exclusive upper bound."""
+    tenant_id: str | None = Field(default=None, min_length=1)
+    direction: Direction | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, min_length=1, max_length=500)
+    """The ``next_cursor`` of the previous page."""
+
+
+class StatsParams(Frozen):
+    """Time range and filters for statistics and per-agent analytics."""
+
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    tenant_id: str | None = Field(default=None, min_length=1)
+    channel: Channel | None = None
+
+
+class QueueParams(Frozen):
+    """Which part of the review queue to show."""
+
+    tenant_id: str | None = Field(default=None, min_length=1)
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+    """At most a million: larger offsets overflow SQL integers (and no queue is that long)."""
+
+
+class AgentAnalyticsList(Frozen):
+    """Per-agent analytics, busiest agent first."""
+
+    agents: tuple[AgentAnalytics, ...]
+
+
+class ReviewQueue(Frozen):
+    """Pending drafts, oldest first, anonymised."""
+
+    items: tuple[ReviewItem, ...]
+
+
+class ApproveRequest(Frozen):
+    """Approve a draft as it is, or with ``text`` edited by the reviewer."""
+
+    text: str | None = Field(default=None, min_length=1, max_length=1600)
+    override_stale: bool = False
+    """Send even though the person wrote again since the draft was made."""
+
+
+class RejectRequest(Frozen):
+    """Reject a draft; ``fallback_text`` is sent to the person when given."""
+
+    fallback_text: str | None = Field(default=None, min_length=1, max_length=1600)
+
+
+class TwilioMessageForm(BaseModel):
+    """The main fields of Twilio's inbound message webhook (every field is signed and kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    MessageSid: str
+    AccountSid: str | None = None
+    From: str
+    To: str
+    Body: str = ""
+    NumMedia: str | None = None
+    ProfileName: str | None = None
+    WaId: str | None = None
+
+
+class TwilioStatusForm(BaseModel):
+    """The main fields of Twilio's delivery status callback."""
+
+    model_config = ConfigDict(extra="allow")
+
+    MessageSid: str
+    MessageStatus: str
+    ErrorCode: str | None = None
+    AccountSid: str | None = None
