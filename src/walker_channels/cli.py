@@ -10,6 +10,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "walker_channels.sql.commands",
     "walker_channels.email.commands",
+    "walker_channels.demo.commands",
 )
 
 

@@ -1,0 +1,51 @@
+"""The demo's FastAPI app: the library's router on the demo's services, plus its stand-ins.
+
+The services and stand-ins come from :func:`walker_channels.demo.compose.build_demo`; this
+module only serves them: :func:`~walker_channels_fastapi.create_router` with a bearer-token
+principal, the simulated Twilio Messages API, and the demo's outbox reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from walker_channels.demo.compose import Demo, build_demo
+from walker_channels.demo.config import DemoPlan
+from walker_channels.models import Principal
+from walker_channels.ports import Clock
+from walker_channels_fastapi.demo.routes import outbox_router, simulator_router
+from walker_channels_fastapi.router import create_router
+
+
+def create_demo_app(plan: DemoPlan, *, clock: Clock | None = None) -> FastAPI:
+    """The demo's FastAPI app (its lifespan starts and closes the services)."""
+    demo = build_demo(plan, clock=clock)
+    principal = bearer_principal(demo)
+    app = FastAPI(
+        title="walker-channels demo",
+        description="Every walker-channels endpoint, on a local SQLite file. "
+        "Authorize with the demo token printed at start-up.",
+    )
+    app.include_router(create_router(demo.services, principal=principal))
+    if demo.simulator is not None and demo.reporter is not None:
+        app.include_router(simulator_router(demo.simulator, demo.reporter))
+    app.include_router(outbox_router(principal, simulator=demo.simulator, emails=demo.emails))
+    return app
+
+
+def bearer_principal(demo: Demo) -> Callable[..., Principal | None]:
+    """A FastAPI dependency: ``Authorization: Bearer <demo token>`` is the demo superuser."""
+    scheme = HTTPBearer(auto_error=False, description="The demo token printed at start-up")
+
+    def principal(credentials: HTTPAuthorizationCredentials | None) -> Principal | None:
+        return demo.caller(credentials.credentials if credentials is not None else None)
+
+    # Set as an object, not a string: FastAPI cannot resolve the closure's ``scheme`` by name.
+    principal.__annotations__["credentials"] = Annotated[
+        HTTPAuthorizationCredentials | None, Depends(scheme)
+    ]
+    return principal

@@ -1,0 +1,126 @@
+"""``walker-channels demo`` and ``walker-channels simulate``.
+
+``demo`` serves every endpoint locally (SQLite file, echo agent, simulated Twilio unless
+``TWILIO_*`` is set) and prints a ready ``curl`` for each step. ``simulate`` sends one signed
+inbound WhatsApp message to a running server. The web dependencies are imported only when
+``demo`` runs (the ``all`` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from walker_channels.demo.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEMO_BUSINESS_NUMBER,
+    DEMO_PERSON,
+    DemoOptions,
+)
+from walker_channels.demo.inbound import SignedRequest, signed_inbound
+from walker_channels.exceptions import ConfigurationError, MissingDependency, WalkerError
+from walker_channels.phones import normalize_phone
+
+SIMULATE_TIMEOUT_SECONDS = 10.0
+_WEB_MODULES = frozenset({"fastapi", "uvicorn", "starlette", "sqlalchemy", "aiosqlite", "jinja2"})
+
+
+def register(subparsers: Any) -> None:
+    """Add ``demo`` and ``simulate`` to the ``walker-channels`` command."""
+    demo = subparsers.add_parser("demo", help="run a local demo server (no credentials needed)")
+    demo.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: any free port)")
+    demo.add_argument("--confidence", type=_unit_interval, help="the echo agent's confidence")
+    demo.add_argument("--db", type=Path, help="SQLite file (default walker-channels-demo.db)")
+    demo.set_defaults(handler=_demo)
+    simulate = subparsers.add_parser("simulate", help="send a signed inbound WhatsApp message")
+    simulate.add_argument("--url", help="server base URL (default WALKER_PUBLIC_URL or :8000)")
+    simulate.add_argument("--from", dest="sender", default=DEMO_PERSON, help="who writes")
+    simulate.add_argument("--to", default=DEMO_BUSINESS_NUMBER, help="the tenant's number")
+    simulate.add_argument("--body", default="Hello from walker-channels simulate")
+    simulate.add_argument("--token", help="Twilio auth token to sign with (TWILIO_AUTH_TOKEN)")
+    simulate.set_defaults(handler=_simulate)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    options = DemoOptions(
+        host=args.host, port=args.port, confidence=args.confidence, database=args.db
+    )
+    try:
+        from walker_channels_fastapi.demo import run_demo
+    except ModuleNotFoundError as exc:
+        if exc.name not in _WEB_MODULES:
+            raise
+        return _fail("demo", MissingDependency("walker-channels demo", "all"))
+    try:
+        return run_demo(options, os.environ)
+    except (WalkerError, OSError) as exc:
+        return _fail("demo", exc)
+    except ValidationError as exc:
+        return _fail("demo", _settings_error(exc))
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    try:
+        request = simulated_request(args, os.environ)
+    except WalkerError as exc:
+        return _fail("simulate", exc)
+    try:
+        response = httpx.post(
+            request.url, content=request.body, headers=request.headers,
+            timeout=SIMULATE_TIMEOUT_SECONDS,
+        )  # fmt: skip
+    except httpx.HTTPError as exc:
+        reason = f"could not reach {request.url} ({type(exc).__name__}): is the server running?"
+        return _fail("simulate", ConfigurationError(reason))
+    print(f"POST {request.url} -> HTTP {response.status_code}")
+    if response.status_code >= 400:
+        print(response.text, file=sys.stderr)
+    return 0 if response.is_success else 1
+
+
+def simulated_request(args: argparse.Namespace, environ: Mapping[str, str]) -> SignedRequest:
+    """The signed webhook ``simulate`` sends (a fresh MessageSid each time)."""
+    token = args.token or environ.get("TWILIO_AUTH_TOKEN")
+    if not token:
+        raise ConfigurationError(
+            "no token to sign with: pass --token (walker-channels demo prints it) "
+            "or set TWILIO_AUTH_TOKEN"
+        )
+    url = args.url or environ.get("WALKER_PUBLIC_URL") or f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    return signed_inbound(
+        url,
+        token,
+        text=args.body,
+        sender=normalize_phone(args.sender.removeprefix("whatsapp:")),
+        to=normalize_phone(args.to.removeprefix("whatsapp:")),
+    )
+
+
+def _unit_interval(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError("the confidence is a number from 0 to 1, e.g. 0.3")
+    return number
+
+
+def _settings_error(exc: ValidationError) -> ConfigurationError:
+    # The values are left out on purpose: a setting may be a token or a password.
+    fields = ", ".join(str(error["loc"][0]).upper() for error in exc.errors() if error["loc"])
+    return ConfigurationError(f"invalid settings in the environment: {fields or 'see the docs'}")
+
+
+def _fail(command: str, error: Exception) -> int:
+    print(f"walker-channels {command}: {error}", file=sys.stderr)
+    return 2
