@@ -278,8 +278,8 @@ async def database_work(database: Path, count: int = 200) -> str:
     services = walker_services(0, database, None)
     await services.start()
     statements = itertools.count()
-    engine = sql_stores(services).engine.sync_engine
-    sa.event.listen(engine, "before_cursor_execute", lambda *_: next(statements))
+    # Every engine of the process: SQLite work runs on a stdlib-driver engine of the store's own.
+    sa.event.listen(sa.Engine, "before_cursor_execute", lambda *_: next(statements))
     messages = [parse_inbound_form(inbound(n), received_at=datetime.now(UTC)) for n in range(count)]
     conversations = services.conversations
     figures = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,17 +42,12 @@ class SqlApprovalStore:
 
     async def create(self, approval: Approval) -> None:
         """Insert a new approval; raises :class:`Conflict` if its id exists."""
-        async with self._db.write() as conn:
-            try:
-                await conn.execute(sa.insert(approvals).values(approval_row(approval)))
-            except IntegrityError as exc:
-                raise Conflict("an approval with that id exists already") from exc
+        await self._db.run(partial(_insert, approval_row(approval)), write=True)
 
     async def get(self, approval_id: str) -> Approval | None:
         """The approval with this id, if any."""
         stmt = sa.select(approvals).where(approvals.c.id == approval_id)
-        async with self._db.read() as conn:
-            row = (await conn.execute(stmt)).mappings().first()
+        row = await self._db.run(lambda conn: conn.execute(stmt).mappings().first())
         return None if row is None else approval_from_row(row)
 
     async def list_pending(
@@ -90,18 +86,31 @@ class SqlApprovalStore:
             )
             .returning(*approvals.c)
         )
-        async with self._db.write() as conn:
-            row = (await conn.execute(stmt)).mappings().first()
-            if row is not None:
-                return approval_from_row(row)
-            status = await conn.scalar(
-                sa.select(approvals.c.status).where(approvals.c.id == approval_id)
-            )
+        row, status = await self._db.run(partial(_decide, stmt, approval_id), write=True)
+        if row is not None:
+            return approval_from_row(row)
         if status is None:
             raise ApprovalNotFound("no approval with that id")
         raise AlreadyDecided(f"the approval is {status} already")
 
     async def _fetch(self, stmt: sa.Select[Any]) -> list[Approval]:
-        async with self._db.read() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
+        rows = await self._db.run(lambda conn: conn.execute(stmt).mappings().all())
         return [approval_from_row(row) for row in rows]
+
+
+def _insert(row: dict[str, Any], conn: sa.Connection) -> None:
+    try:
+        conn.execute(sa.insert(approvals).values(row))
+    except IntegrityError as exc:
+        raise Conflict("an approval with that id exists already") from exc
+
+
+def _decide(
+    update: sa.Update, approval_id: str, conn: sa.Connection
+) -> tuple[sa.RowMapping | None, str | None]:
+    """The decided row, or the status that kept the update from matching (``None``: no row)."""
+    row = conn.execute(update).mappings().first()
+    if row is not None:
+        return row, None
+    status = conn.scalar(sa.select(approvals.c.status).where(approvals.c.id == approval_id))
+    return None, status

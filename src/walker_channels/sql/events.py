@@ -7,8 +7,9 @@ an event read back with :data:`~walker_channels.models.EVENT_ADAPTER` equals the
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,17 +68,17 @@ class SqlEventStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Built once, executed with each row as parameters: building ``.values(row)`` per call
+        # cost more than the insert itself.
+        self._insert = db.dialect.insert(events).on_conflict_do_nothing().returning(events.c.id)
 
     async def append(self, event: ConversationEvent) -> bool:
         """Insert ``event``; ``False`` when its idempotency key (or id) is stored already."""
-        stmt = (
-            self._db.dialect.insert(events)
-            .values(event_row(event))
-            .on_conflict_do_nothing()
-            .returning(events.c.id)
+        row = event_row(event)
+        stmt = self._insert
+        return await self._db.run(
+            lambda conn: conn.execute(stmt, row).first() is not None, write=True
         )
-        async with self._db.write() as conn:
-            return (await conn.execute(stmt)).first() is not None
 
     async def append_many(self, batch: Iterable[ConversationEvent]) -> None:
         """Bulk insert (imports, benchmarks), skipping events whose key or id is stored already.
@@ -88,8 +89,7 @@ class SqlEventStore:
         stmt = self._db.dialect.insert(events).on_conflict_do_nothing()
         iterator = iter(batch)
         while chunk := [event_row(e) for e in itertools.islice(iterator, BULK_BATCH)]:
-            async with self._db.write() as conn:
-                await conn.execute(stmt, chunk)
+            await self._db.run(partial(_execute, stmt, chunk), write=True)
 
     async def last_inbound_at(
         self, tenant_id: str, channel: Channel, participant: str
@@ -98,8 +98,7 @@ class SqlEventStore:
         stmt = sa.select(sa.func.max(events.c.occurred_at)).where(
             *_person(tenant_id, channel, participant), events.c.type == EventType.INBOUND.value
         )
-        async with self._db.read() as conn:
-            latest: datetime | None = (await conn.execute(stmt)).scalar_one()
+        latest: datetime | None = await self._db.run(lambda conn: conn.execute(stmt).scalar_one())
         return latest
 
     async def last_session(
@@ -112,9 +111,12 @@ class SqlEventStore:
             .order_by(events.c.occurred_at.desc(), events.c.id.desc())
             .limit(1)
         )
-        async with self._db.read() as conn:
-            row = (await conn.execute(stmt)).first()
+        row = await self._db.run(lambda conn: conn.execute(stmt).first())
         return None if row is None else SessionMark(session_id=row[0], last_at=row[1])
+
+
+def _execute(stmt: sa.Executable, rows: Sequence[Mapping[str, Any]], conn: sa.Connection) -> None:
+    conn.execute(stmt, rows)
 
 
 def _person(tenant_id: str, channel: Channel, participant: str) -> list[sa.ColumnElement[bool]]:

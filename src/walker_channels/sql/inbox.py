@@ -40,6 +40,11 @@ class SqlInboundQueue:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._insert = (
+            db.dialect.insert(inbound_queue)
+            .on_conflict_do_nothing(index_elements=[_q.id])
+            .returning(_q.id)
+        )
 
     async def enqueue(self, item: QueuedInbound) -> bool:
         """Add ``item``; ``False`` if an entry with its id exists."""
@@ -52,14 +57,10 @@ class SqlInboundQueue:
             "attempts": item.attempts,
             "leased_until": None,
         }
-        stmt = (
-            self._db.dialect.insert(inbound_queue)
-            .values(row)
-            .on_conflict_do_nothing(index_elements=[_q.id])
-            .returning(_q.id)
+        stmt = self._insert
+        return await self._db.run(
+            lambda conn: conn.execute(stmt, row).first() is not None, write=True
         )
-        async with self._db.write() as conn:
-            return (await conn.execute(stmt)).first() is not None
 
     async def claim(
         self, *, now: datetime, lease: timedelta, limit: int = 1, item_id: str | None = None
@@ -74,12 +75,11 @@ class SqlInboundQueue:
             .values(attempts=_q.attempts + 1, leased_until=now + lease)
             .returning(*inbound_queue.c)
         )
-        async with self._db.write() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
+        rows = await self._db.run(lambda conn: conn.execute(stmt).mappings().all(), write=True)
         claimed = [_queued_from_row(row) for row in rows]
         return sorted(claimed, key=lambda item: (item.enqueued_at, item.id))
 
     async def complete(self, item_id: str) -> None:
         """Remove a processed entry (nothing happens for an unknown id)."""
-        async with self._db.write() as conn:
-            await conn.execute(sa.delete(inbound_queue).where(_q.id == item_id))
+        stmt = sa.delete(inbound_queue).where(_q.id == item_id)
+        await self._db.run(lambda conn: conn.execute(stmt), write=True)

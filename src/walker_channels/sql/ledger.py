@@ -36,26 +36,23 @@ class SqlOutboundLedger:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-
-    async def reserve(self, record: OutboundRecord) -> bool:
-        """Insert ``record``; ``False`` when its key is taken (then do not send)."""
-        stmt = (
-            self._db.dialect.insert(outbound)
-            .values(record_row(record))
+        self._insert = (
+            db.dialect.insert(outbound)
             .on_conflict_do_nothing(index_elements=[outbound.c.key])
             .returning(outbound.c.key)
         )
-        async with self._db.write() as conn:
-            return (await conn.execute(stmt)).first() is not None
+
+    async def reserve(self, record: OutboundRecord) -> bool:
+        """Insert ``record``; ``False`` when its key is taken (then do not send)."""
+        row, stmt = record_row(record), self._insert
+        return await self._db.run(
+            lambda conn: conn.execute(stmt, row).first() is not None, write=True
+        )
 
     async def get(self, key: str) -> OutboundRecord | None:
         """The record with this key, if any."""
-        async with self._db.read() as conn:
-            row = (
-                (await conn.execute(sa.select(outbound).where(outbound.c.key == key)))
-                .mappings()
-                .first()
-            )
+        stmt = sa.select(outbound).where(outbound.c.key == key)
+        row = await self._db.run(lambda conn: conn.execute(stmt).mappings().first())
         return None if row is None else record_from_row(row)
 
     async def settle(
@@ -77,9 +74,8 @@ class SqlOutboundLedger:
             .values(values)
             .returning(outbound.c.key)
         )
-        async with self._db.write() as conn:
-            if (await conn.execute(stmt)).first() is None:
-                raise NotFound("no outbound record with that key")
+        if await self._db.run(lambda conn: conn.execute(stmt).first(), write=True) is None:
+            raise NotFound("no outbound record with that key")
 
     async def advance_delivery(
         self,
@@ -107,8 +103,7 @@ class SqlOutboundLedger:
             )
             .returning(*outbound.c)
         )
-        async with self._db.write() as conn:
-            row = (await conn.execute(stmt)).mappings().first()
+        row = await self._db.run(lambda conn: conn.execute(stmt).mappings().first(), write=True)
         return None if row is None else record_from_row(row)
 
 

@@ -31,6 +31,7 @@ class SqlStores:
 
     def __init__(self, engine: AsyncEngine) -> None:
         db = Database(engine)
+        self._db = db
         self.engine = engine
         self.events = SqlEventStore(db)
         self.approvals = SqlApprovalStore(db)
@@ -61,7 +62,7 @@ class SqlStores:
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
-        await self.engine.dispose()
+        await self._db.dispose()
 
     async def __aenter__(self) -> Self:
         return self

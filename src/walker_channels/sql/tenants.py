@@ -41,8 +41,7 @@ class SqlTenantResolver:
     async def resolve(self, recipient: Address) -> str | None:
         """The tenant that owns ``recipient``'s number or address, if any."""
         stmt = sa.select(_t.tenant_id).where(_t.address == recipient.value)
-        async with self._db.read() as conn:
-            tenant: str | None = await conn.scalar(stmt)
+        tenant: str | None = await self._db.run(lambda conn: conn.scalar(stmt))
         return tenant
 
     async def add_number(
@@ -60,19 +59,17 @@ class SqlTenantResolver:
             set_={"user_id": insert.excluded.user_id},
             where=_t.tenant_id == insert.excluded.tenant_id,
         ).returning(_t.address)
-        async with self._db.write() as conn:
-            if (await conn.execute(stmt)).first() is None:
-                raise Conflict("that address belongs to another tenant; remove it there first")
+        if await self._db.run(lambda conn: conn.execute(stmt).first(), write=True) is None:
+            raise Conflict("that address belongs to another tenant; remove it there first")
 
     async def remove_number(self, address: Address | str) -> bool:
         """Release ``address``; ``False`` if no tenant owned it."""
         stmt = sa.delete(tenant_numbers).where(_t.address == _value(address)).returning(_t.address)
-        async with self._db.write() as conn:
-            return (await conn.execute(stmt)).first() is not None
+        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
 
     async def numbers(self, tenant_id: str) -> Sequence[TenantNumber]:
         """Every address of ``tenant_id``, in address order."""
         stmt = sa.select(_t.address, _t.tenant_id, _t.user_id).where(_t.tenant_id == tenant_id)
-        async with self._db.read() as conn:
-            rows = (await conn.execute(stmt.order_by(_t.address))).mappings().all()
+        ordered = stmt.order_by(_t.address)
+        rows = await self._db.run(lambda conn: conn.execute(ordered).mappings().all())
         return [TenantNumber.model_validate(dict(row)) for row in rows]
