@@ -85,7 +85,8 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 """The running :class:`~walker_channels.web.Services`, for endpoints of the host application."""
 
 
-def _anonymous() -> Principal | None:
+async def _anonymous() -> Principal | None:
+    # async: FastAPI runs a plain function in its thread pool, a hop per webhook for nothing.
     return None
 
 
