@@ -1,12 +1,13 @@
 """walker-channels: connect AI agents to WhatsApp, SMS and email.
 
-The package root exports the domain model, the ports, the exception tree and the pure
-functions (signatures, anonymisation, routing, phone numbers, time rules). Providers, stores,
-services and the test kit live in their own modules.
+The package root exports the domain model, the ports, the exception tree, the real clock and
+the pure functions (signatures, anonymisation, routing, phone numbers, time rules). Providers,
+stores, services and the test kit live in their own modules.
 """
 
 from __future__ import annotations
 
+from walker_channels.clock import SystemClock
 from walker_channels.delivery import delivery_advances, delivery_rank
 from walker_channels.exceptions import (
     AccessDenied,
@@ -149,6 +150,7 @@ __all__ = [
     "SlaStatus",
     "StaleApproval",
     "StoreError",
+    "SystemClock",
     "TenantResolver",
     "TransportError",
     "WalkerError",

@@ -17,6 +17,7 @@ from walker_channels.models import (
     AgentRequest,
     Approval,
     BriefMetric,
+    BriefRunState,
     BriefSchedule,
     CampaignUpdate,
     Channel,
@@ -212,18 +213,34 @@ class BriefScheduleStore(Protocol):
         """Every active schedule."""
         ...
 
-    async def claim_run(self, schedule_id: str, local_date: date, *, at: datetime) -> bool:
-        """Claim the run of ``schedule_id`` for ``local_date``.
+    async def claim_run(
+        self, schedule_id: str, local_date: date, *, at: datetime, lease: timedelta
+    ) -> bool:
+        """Claim the run of ``schedule_id`` for ``local_date`` at ``at``.
 
-        ``True`` for exactly one caller per schedule and day; a day whose run failed may be
-        claimed again (that is the retry).
+        ``True`` for exactly one caller per schedule and day, in one atomic step (also among
+        concurrent callers). The day may be claimed again when its run ``failed`` (the retry),
+        or when it is still ``running`` but was claimed ``lease`` or longer before ``at`` (its
+        worker is taken for dead). A ``sent`` or ``abandoned`` day is never claimed again.
         """
         ...
 
     async def finish_run(
-        self, schedule_id: str, local_date: date, *, sent: bool, at: datetime, error: str = ""
-    ) -> None:
-        """Record whether the claimed run was sent or failed."""
+        self,
+        schedule_id: str,
+        local_date: date,
+        *,
+        claimed_at: datetime,
+        state: BriefRunState,
+        at: datetime,
+        error: str = "",
+    ) -> bool:
+        """Record the outcome (``sent``, ``failed`` or ``abandoned``) of the claim made at
+        ``claimed_at``, with a short error for the operator.
+
+        ``False``, recording nothing, when that claim is no longer the day's running one (its
+        lease ran out and another caller took the run over).
+        """
         ...
 
 

@@ -17,7 +17,7 @@ from walker_channels.models import ApprovalStatus, Channel, Decision
 from walker_channels.sql import SqlStores
 from walker_channels.sql.schemas import create_schema, drop_schema
 from walker_channels.sql.tables import events
-from walker_channels.testing.contracts import T0, approval, inbound, queued
+from walker_channels.testing.contracts import DAY, T0, approval, brief_schedule, inbound, queued
 
 pytestmark = pytest.mark.anyio
 
@@ -93,3 +93,18 @@ async def test_concurrent_claimers_on_separate_connections_never_share_an_entry(
     )
     ids = [item.id for batch in batches for item in batch]
     assert sorted(ids) == [f"SM{n:02}" for n in range(30)]
+
+
+async def test_twenty_takeovers_of_an_expired_brief_run_leave_one_winner(
+    writers: list[SqlStores],
+) -> None:
+    schedule, lease = brief_schedule(), timedelta(minutes=15)
+    await writers[0].schedules.save(schedule)
+    await writers[0].schedules.claim_run(schedule.id, DAY, at=T0, lease=lease)  # then it died
+
+    later = T0 + 2 * lease
+    claims = await asyncio.gather(
+        *(s.schedules.claim_run(schedule.id, DAY, at=later, lease=lease) for s in writers)
+    )
+
+    assert claims.count(True) == 1

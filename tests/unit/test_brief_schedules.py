@@ -1,9 +1,11 @@
-"""Brief schedules: each brief once per local day, across DST changes and time zones."""
+"""Brief schedules: each brief once per local day, across DST changes and time zones; a run
+whose process died is taken over after its lease; a permanent failure is not retried."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from walker_channels.email import (
     BriefScheduler,
     DailyBriefService,
     EmailOutbox,
+    RunDueReport,
     RunOutcome,
     ScheduleBriefRequest,
     ScheduleNotFound,
@@ -21,8 +24,15 @@ from walker_channels.email import (
     due_date,
     scheduled_at,
 )
-from walker_channels.exceptions import InvalidEmailAddress, ProviderError
-from walker_channels.models import BriefMetric, BriefRunState, BriefSchedule, Channel
+from walker_channels.exceptions import ConfigurationError, InvalidEmailAddress, ProviderError
+from walker_channels.models import (
+    BriefMetric,
+    BriefRunState,
+    BriefSchedule,
+    Channel,
+    OutboundMessage,
+    SendResult,
+)
 from walker_channels.testing import (
     FixedClock,
     InMemoryBriefScheduleStore,
@@ -34,6 +44,7 @@ pytestmark = pytest.mark.anyio
 
 T0 = datetime(2026, 3, 27, 0, 0, tzinfo=UTC)
 STEP = timedelta(minutes=15)
+LEASE = timedelta(minutes=15)
 
 
 class BrokenData(StaticBriefData):
@@ -45,27 +56,45 @@ class BrokenData(StaticBriefData):
         return await super().analytics(tenant_id, user_id, day)
 
 
+class StallingTransport(RecordingTransport):
+    """Its next send outlives the run's lease: ``meanwhile`` (another caller) runs first, then
+    the send fails temporarily."""
+
+    def __init__(self) -> None:
+        super().__init__(Channel.EMAIL)
+        self.meanwhile: Callable[[], Awaitable[object]] | None = None
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        if self.meanwhile is None:
+            return await super().send(message)
+        meanwhile, self.meanwhile = self.meanwhile, None
+        await meanwhile()
+        raise ProviderError("timed out (SMTP 421)", retryable=True, code="421")
+
+
 class Kit:
     """A scheduler over in-memory stores and a recording transport."""
 
-    def __init__(self, now: datetime = T0) -> None:
+    def __init__(self, now: datetime = T0, *, transport: RecordingTransport | None = None) -> None:
         self.clock = FixedClock(now)
         self.store = InMemoryBriefScheduleStore()
-        self.transport = RecordingTransport(Channel.EMAIL)
+        self.transport = transport or RecordingTransport(Channel.EMAIL)
         outbox = EmailOutbox(
             transport=self.transport,
             events=InMemoryEventStore(),
             clock=self.clock,
             pseudonym_key="k",
         )
-        briefs = DailyBriefService(
+        self.briefs = briefs = DailyBriefService(
             outbox=outbox,
             templates=TemplateCatalog(),
             data=BrokenData(),
             agent=None,
             clock=self.clock,
         )
-        self.scheduler = BriefScheduler(store=self.store, briefs=briefs, clock=self.clock)
+        self.scheduler = BriefScheduler(
+            store=self.store, briefs=briefs, clock=self.clock, lease=LEASE
+        )
 
     async def schedule(
         self, at: time, zone: str = "Europe/Berlin", *, tenant: str = "t1", who: str = "ann"
@@ -200,6 +229,106 @@ async def test_a_failed_run_is_recorded_and_retried_by_the_next_call() -> None:
     assert after_failure == (BriefRunState.FAILED, "ProviderError: refused (SMTP 451)")
     assert retried.count(RunOutcome.SENT) == 1
     assert kit.store.runs[key] is BriefRunState.SENT
+
+
+async def test_a_permanent_failure_is_recorded_and_not_retried_that_day() -> None:
+    kit = Kit(utc(2026, 3, 27, 9, 0))
+    schedule = await kit.schedule(time(8, 0))
+    refused = "ProviderError: the SMTP server refused the recipient (SMTP 550)"
+    kit.transport.fail_with(
+        ProviderError("the SMTP server refused the recipient (SMTP 550)", retryable=False)
+    )
+
+    failed = await kit.scheduler.run_due()
+    kit.clock.advance(timedelta(hours=2))
+    later = await kit.scheduler.run_due()
+    kit.clock.set(utc(2026, 3, 28, 9, 0))
+    next_day = await kit.scheduler.run_due()
+
+    (run,) = failed.runs
+    assert (run.outcome, run.error) == (RunOutcome.ABANDONED, refused)
+    key = (schedule.id, date(2026, 3, 27))
+    assert (kit.store.runs[key], kit.store.errors[key]) == (BriefRunState.ABANDONED, refused)
+    assert later.count(RunOutcome.SKIPPED) == 1
+    assert next_day.count(RunOutcome.SENT) == 1
+    assert len(kit.transport.sent) == 1
+
+
+async def test_an_address_that_is_no_longer_valid_is_abandoned() -> None:
+    kit = Kit(utc(2026, 3, 27, 9, 0))
+    stored = (await kit.schedule(time(8, 0))).replace(recipient_email="ann at example")
+    await kit.store.save(stored)  # written by an older version, or straight into the store
+
+    report = await kit.scheduler.run_due()
+
+    (run,) = report.runs
+    assert run.outcome is RunOutcome.ABANDONED
+    assert run.error.startswith("InvalidEmailAddress: ")
+    assert (await kit.scheduler.run_due()).count(RunOutcome.SKIPPED) == 1
+
+
+async def test_a_run_left_running_is_taken_over_once_its_lease_has_run_out() -> None:
+    kit = Kit(utc(2026, 3, 27, 9, 0))
+    schedule = await kit.schedule(time(8, 0))
+    key = (schedule.id, date(2026, 3, 27))
+    kit.transport.fail_with(asyncio.CancelledError())  # the process is stopped mid-send
+    with pytest.raises(asyncio.CancelledError):
+        await kit.scheduler.run_due()
+
+    kit.clock.set(utc(2026, 3, 27, 9, 15) - timedelta(seconds=1))
+    within_lease = await kit.scheduler.run_due()
+    state_within_lease = kit.store.runs[key]
+    kit.clock.set(utc(2026, 3, 27, 9, 15))
+    after_lease = await kit.scheduler.run_due()
+
+    assert within_lease.count(RunOutcome.SKIPPED) == 1
+    assert state_within_lease is BriefRunState.RUNNING
+    assert after_lease.count(RunOutcome.SENT) == 1
+    assert kit.store.runs[key] is BriefRunState.SENT
+    assert len(kit.transport.sent) == 1
+
+
+async def test_concurrent_calls_after_the_lease_take_the_run_over_once() -> None:
+    kit = Kit(utc(2026, 3, 27, 9, 0))
+    await kit.schedule(time(8, 0))
+    kit.transport.fail_with(asyncio.CancelledError())
+    with pytest.raises(asyncio.CancelledError):
+        await kit.scheduler.run_due()
+    kit.clock.advance(2 * LEASE)
+
+    reports = await asyncio.gather(*(kit.scheduler.run_due() for _ in range(5)))
+
+    assert sum(report.count(RunOutcome.SENT) for report in reports) == 1
+    assert len(kit.transport.sent) == 1
+
+
+async def test_a_worker_that_outlived_its_lease_leaves_the_outcome_to_the_one_that_took_over(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = StallingTransport()
+    kit = Kit(utc(2026, 3, 27, 9, 0), transport=transport)
+    schedule = await kit.schedule(time(8, 0))
+    takeovers: list[RunDueReport] = []
+
+    async def another_caller_after_the_lease() -> None:
+        kit.clock.advance(LEASE)
+        takeovers.append(await kit.scheduler.run_due())
+
+    transport.meanwhile = another_caller_after_the_lease
+    with caplog.at_level(logging.WARNING, logger="walker_channels.email.schedules"):
+        stalled = await kit.scheduler.run_due()
+
+    assert stalled.count(RunOutcome.FAILED) == 1
+    assert takeovers[0].count(RunOutcome.SENT) == 1
+    assert kit.store.runs[(schedule.id, date(2026, 3, 27))] is BriefRunState.SENT
+    assert "outlived its lease" in caplog.text
+    assert (await kit.scheduler.run_due()).count(RunOutcome.SKIPPED) == 1
+
+
+async def test_a_lease_must_be_positive() -> None:
+    kit = Kit()
+    with pytest.raises(ConfigurationError, match="lease must be positive"):
+        BriefScheduler(store=kit.store, briefs=kit.briefs, clock=kit.clock, lease=timedelta(0))
 
 
 async def test_one_broken_schedule_does_not_stop_the_others() -> None:

@@ -17,9 +17,10 @@ import inspect
 import os
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from walker_channels.clock import SystemClock
 from walker_channels.exceptions import ConfigurationError, StoreError, WalkerError
 
 if TYPE_CHECKING:
@@ -29,11 +30,6 @@ if TYPE_CHECKING:
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./walker-channels.db"
 """The same default as the web settings (and so the demo)."""
-
-
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def register(subparsers: Any) -> None:
@@ -46,6 +42,12 @@ def register(subparsers: Any) -> None:
     run_due.add_argument("--agent", metavar="MODULE:ATTR", help="the email agent (AgentRunner)")
     run_due.add_argument("--templates", metavar="DIR", help="the host's email template directory")
     run_due.add_argument("--console", action="store_true", help="print emails instead of sending")
+    run_due.add_argument(
+        "--lease",
+        type=_minutes,
+        metavar="MINUTES",
+        help="take over a run still marked running after this long (default: 15)",
+    )
     run_due.set_defaults(handler=_run_due)
 
 
@@ -65,14 +67,12 @@ def _run_due(args: argparse.Namespace) -> int:
 def _print_report(report: RunDueReport) -> int:
     from walker_channels.email import RunOutcome
 
-    print(
-        f"checked {report.checked} schedules: {report.count(RunOutcome.SENT)} sent, "
-        f"{report.count(RunOutcome.FAILED)} failed, {report.count(RunOutcome.SKIPPED)} skipped"
-    )
-    for run in report.runs:
-        if run.outcome is RunOutcome.FAILED:
-            print(f"  {run.schedule_id} {run.local_date}: {run.error}", file=sys.stderr)
-    return 1 if report.count(RunOutcome.FAILED) else 0
+    counts = ", ".join(f"{report.count(outcome)} {outcome}" for outcome in RunOutcome)
+    print(f"checked {report.checked} schedules: {counts}")
+    unsent = [r for r in report.runs if r.outcome in (RunOutcome.FAILED, RunOutcome.ABANDONED)]
+    for run in unsent:
+        print(f"  {run.schedule_id} {run.local_date} {run.outcome}: {run.error}", file=sys.stderr)
+    return 1 if unsent else 0
 
 
 async def run_due_from_env(environ: Mapping[str, str], args: argparse.Namespace) -> RunDueReport:
@@ -83,6 +83,7 @@ async def run_due_from_env(environ: Mapping[str, str], args: argparse.Namespace)
         EmailOutbox,
         TemplateCatalog,
     )
+    from walker_channels.email.schedules import DEFAULT_LEASE
     from walker_channels.sql import SqlStores
 
     key = environ.get("WALKER_PSEUDONYM_KEY")
@@ -91,7 +92,7 @@ async def run_due_from_env(environ: Mapping[str, str], args: argparse.Namespace)
     transport = _transport(environ, console=args.console)
     stores = SqlStores.from_url(environ.get("WALKER_DATABASE_URL") or DEFAULT_DATABASE_URL)
     try:
-        clock = _SystemClock()
+        clock = SystemClock()
         outbox = EmailOutbox(
             transport=transport, events=stores.events, clock=clock, pseudonym_key=key
         )
@@ -102,7 +103,9 @@ async def run_due_from_env(environ: Mapping[str, str], args: argparse.Namespace)
             agent=_load(args.agent) if args.agent else None,
             clock=clock,
         )
-        scheduler = BriefScheduler(store=stores.schedules, briefs=briefs, clock=clock)
+        scheduler = BriefScheduler(
+            store=stores.schedules, briefs=briefs, clock=clock, lease=args.lease or DEFAULT_LEASE
+        )
         return await scheduler.run_due(args.now)
     finally:
         await stores.dispose()
@@ -143,3 +146,13 @@ def _aware(value: str) -> datetime:
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError("--now needs an offset, e.g. 2026-03-29T08:00:00+02:00")
     return moment
+
+
+def _minutes(value: str) -> timedelta:
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = 0.0
+    if not minutes > 0:
+        raise argparse.ArgumentTypeError("--lease needs a positive number of minutes, e.g. 15")
+    return timedelta(minutes=minutes)

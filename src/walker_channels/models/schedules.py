@@ -44,8 +44,15 @@ class BriefSchedule(Frozen):
 
 
 class BriefRunState(StrEnum):
-    """A claimed brief run: running, then sent or failed (a failed run may be claimed again)."""
+    """A claimed brief run: running, then sent, failed or abandoned.
+
+    A failed run may be claimed again (the retry), and so may one left running past its lease
+    (its worker is taken for dead). Sent and abandoned runs are final for their day.
+    """
 
     RUNNING = "running"
     SENT = "sent"
     FAILED = "failed"
+    """Temporarily: the next ``run_due`` tries again."""
+    ABANDONED = "abandoned"
+    """Permanently (a 5xx reply, a refused or invalid address): not tried again that day."""

@@ -1,9 +1,13 @@
-"""Daily-brief schedules in SQL, and the once-per-local-day claim on each run."""
+"""Daily-brief schedules in SQL, and the once-per-local-day claim on each run.
+
+A run's lease is measured from its ``claimed_at``; the claim time is also the claim's token, so
+a worker whose run was taken over cannot overwrite the new worker's outcome.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -40,8 +44,11 @@ class SqlBriefScheduleStore:
             rows = (await conn.execute(stmt)).mappings().all()
         return [BriefSchedule.model_validate(dict(row)) for row in rows]
 
-    async def claim_run(self, schedule_id: str, local_date: date, *, at: datetime) -> bool:
-        """Claim the day's run: a new row, or a failed one taken over, in one statement."""
+    async def claim_run(
+        self, schedule_id: str, local_date: date, *, at: datetime, lease: timedelta
+    ) -> bool:
+        """Claim the day's run: a new row, or a failed or expired one taken over, in one
+        statement (the database re-checks the condition on the row it locks)."""
         insert = self._db.dialect.insert(brief_runs).values(
             schedule_id=schedule_id,
             local_date=local_date,
@@ -49,23 +56,36 @@ class SqlBriefScheduleStore:
             claimed_at=at,
             error="",
         )
+        expired = sa.and_(_r.state == BriefRunState.RUNNING.value, _r.claimed_at <= at - lease)
         stmt = insert.on_conflict_do_update(
             index_elements=[_r.schedule_id, _r.local_date],
             set_={"state": BriefRunState.RUNNING.value, "claimed_at": at, "finished_at": None},
-            where=_r.state == BriefRunState.FAILED.value,
+            where=sa.or_(_r.state == BriefRunState.FAILED.value, expired),
         ).returning(_r.schedule_id)
         async with self._db.write() as conn:
             return (await conn.execute(stmt)).first() is not None
 
     async def finish_run(
-        self, schedule_id: str, local_date: date, *, sent: bool, at: datetime, error: str = ""
-    ) -> None:
-        """Mark the claimed run sent or failed (with a short error for the operator)."""
-        state = BriefRunState.SENT if sent else BriefRunState.FAILED
+        self,
+        schedule_id: str,
+        local_date: date,
+        *,
+        claimed_at: datetime,
+        state: BriefRunState,
+        at: datetime,
+        error: str = "",
+    ) -> bool:
+        """Record the outcome of the claim made at ``claimed_at``, if it still holds the run."""
         stmt = (
             sa.update(brief_runs)
-            .where(_r.schedule_id == schedule_id, _r.local_date == local_date)
+            .where(
+                _r.schedule_id == schedule_id,
+                _r.local_date == local_date,
+                _r.state == BriefRunState.RUNNING.value,
+                _r.claimed_at == claimed_at,
+            )
             .values(state=state.value, finished_at=at, error=error)
+            .returning(_r.schedule_id)
         )
         async with self._db.write() as conn:
-            await conn.execute(stmt)
+            return (await conn.execute(stmt)).first() is not None

@@ -288,11 +288,12 @@ class InMemoryOutboundLedger:
 
 
 class InMemoryBriefScheduleStore:
-    """A :class:`~walker_channels.ports.BriefScheduleStore` in dicts."""
+    """A :class:`~walker_channels.ports.BriefScheduleStore` in dicts (keyed by schedule and day)."""
 
     def __init__(self) -> None:
         self.schedules: dict[str, BriefSchedule] = {}
         self.runs: dict[tuple[str, date], BriefRunState] = {}
+        self.claimed_at: dict[tuple[str, date], datetime] = {}
         self.errors: dict[tuple[str, date], str] = {}
 
     async def save(self, schedule: BriefSchedule) -> None:
@@ -305,22 +306,37 @@ class InMemoryBriefScheduleStore:
             (s for s in self.schedules.values() if s.active), key=lambda s: (s.created_at, s.id)
         )
 
-    async def claim_run(self, schedule_id: str, local_date: date, *, at: datetime) -> bool:
-        """Claim the day's run unless it is running or sent."""
-        if (
-            self.runs.get((schedule_id, local_date), BriefRunState.FAILED)
-            is not BriefRunState.FAILED
-        ):
+    async def claim_run(
+        self, schedule_id: str, local_date: date, *, at: datetime, lease: timedelta
+    ) -> bool:
+        """Claim the day's run unless it is sent, abandoned, or running under a live lease."""
+        key = (schedule_id, local_date)
+        state = self.runs.get(key)
+        expired = state is BriefRunState.RUNNING and self.claimed_at[key] <= at - lease
+        if state not in (None, BriefRunState.FAILED) and not expired:
             return False
-        self.runs[(schedule_id, local_date)] = BriefRunState.RUNNING
+        self.runs[key] = BriefRunState.RUNNING
+        self.claimed_at[key] = at
+        self.errors.setdefault(key, "")
         return True
 
     async def finish_run(
-        self, schedule_id: str, local_date: date, *, sent: bool, at: datetime, error: str = ""
-    ) -> None:
-        """Mark the claimed run sent or failed."""
-        self.runs[(schedule_id, local_date)] = BriefRunState.SENT if sent else BriefRunState.FAILED
-        self.errors[(schedule_id, local_date)] = error
+        self,
+        schedule_id: str,
+        local_date: date,
+        *,
+        claimed_at: datetime,
+        state: BriefRunState,
+        at: datetime,
+        error: str = "",
+    ) -> bool:
+        """Record the outcome, unless the claim made at ``claimed_at`` was taken over."""
+        key = (schedule_id, local_date)
+        if self.runs.get(key) is not BriefRunState.RUNNING or self.claimed_at[key] != claimed_at:
+            return False
+        self.runs[key] = state
+        self.errors[key] = error
+        return True
 
 
 class RecordingTransport:

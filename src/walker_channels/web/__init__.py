@@ -34,7 +34,7 @@ from walker_channels.web.requests import (
     NeutralResponse,
 )
 from walker_channels.web.schemas import ErrorBody, ValidationIssue
-from walker_channels.web.services import EmailServices, Services, StoreSet, SystemClock
+from walker_channels.web.services import EmailServices, Services, StoreSet
 from walker_channels.web.settings import Settings
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "Services",
     "Settings",
     "StoreSet",
-    "SystemClock",
     "ValidationIssue",
     "WebConfig",
     "WebhookProcessing",

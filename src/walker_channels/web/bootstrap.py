@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from walker_channels.clock import SystemClock
 from walker_channels.exceptions import ConfigurationError
 from walker_channels.models import Channel
 from walker_channels.ports import (
@@ -28,7 +29,7 @@ from walker_channels.services import (
     ServiceConfig,
 )
 from walker_channels.web.config import WebConfig
-from walker_channels.web.services import EmailServices, Hook, Services, StoreSet, SystemClock
+from walker_channels.web.services import EmailServices, Hook, Services, StoreSet
 from walker_channels.web.settings import Settings
 from walker_channels.web.sweeper import Sweeper
 

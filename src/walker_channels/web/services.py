@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from walker_channels.models import Channel
@@ -41,14 +40,6 @@ if TYPE_CHECKING:  # the email package needs the "email" extra; only its types a
 logger = logging.getLogger("walker_channels.web")
 
 Hook = Callable[[], Awaitable[None]]
-
-
-class SystemClock:
-    """The real time, in UTC."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware."""
-        return datetime.now(UTC)
 
 
 class StoreSet(Protocol):
