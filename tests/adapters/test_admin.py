@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
-from web_harness import ADMIN, ADMIN_READS, NUMBER_A, NUMBER_B, PERSON, PERSON_EMAIL, Harness
+from web_harness import (
+    ADMIN,
+    ADMIN_READS,
+    NUMBER_A,
+    NUMBER_B,
+    PERSON,
+    PERSON_EMAIL,
+    TENANT_A,
+    Harness,
+)
+
+from walker_channels.models import Channel, OutboundEvent
 
 LOG = f"{ADMIN}/conversations/whatsapp"
 QUEUE = f"{ADMIN}/hitl/review-queue"
@@ -159,3 +172,31 @@ def test_invalid_admin_queries_are_refused_with_a_clear_detail(
 
     assert response.status_code == status
     assert response.json()["detail"]
+
+
+def test_stats_and_analytics_without_a_start_cover_the_last_30_days(app: Harness) -> None:
+    old = datetime.now(UTC) - timedelta(days=45)
+    app.run(lambda: app.services.stores.events.append(_old_reply(old)))
+    escalate(app)
+
+    recent = app.get(f"{ADMIN}/conversations/stats").json()
+    since = {"start": (old - timedelta(days=1)).isoformat()}
+    everything = app.get(f"{ADMIN}/conversations/stats", **since).json()
+    agents = app.get(f"{ADMIN}/analytics/walker-agents").json()["agents"]
+    all_agents = app.get(f"{ADMIN}/analytics/walker-agents", **since).json()["agents"]
+
+    assert (recent["inbound_total"], recent["outbound_total"]) == (1, 1)
+    assert (everything["inbound_total"], everything["outbound_total"]) == (1, 2)
+    assert [agent["agent_id"] for agent in agents] == ["echo"]
+    assert sorted(agent["agent_id"] for agent in all_agents) == ["echo", "retired-agent"]
+
+
+def _old_reply(at: datetime) -> OutboundEvent:
+    return OutboundEvent(
+        tenant_id=TENANT_A,
+        channel=Channel.WHATSAPP,
+        participant="old-pseudonym",
+        occurred_at=at,
+        agent_id="retired-agent",
+        text="An answer from last season.",
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from walker_channels.metrics import AGENT_OUTCOMES, CONFIDENCE_BUCKETS, TOP_AGENTS
+from walker_channels.metrics import AGENT_OUTCOMES, CONFIDENCE_BUCKETS
 from walker_channels.models import Channel, EventType, Scope
 from walker_channels.sql.dialect import SqlDialect
 from walker_channels.sql.scope import scope_filter
@@ -21,7 +21,8 @@ Where = list[sa.ColumnElement[bool]]
 Statement = sa.Select[*tuple[Any, ...]]
 """A SELECT with any number of columns."""
 _e = events.c
-OUTCOME = _e.type.in_(sorted(t.value for t in AGENT_OUTCOMES))
+OUTCOME_TYPES = sorted(t.value for t in AGENT_OUTCOMES)
+OUTCOME = _e.type.in_(OUTCOME_TYPES)
 
 
 def filters(
@@ -48,41 +49,46 @@ def is_type(event_type: EventType) -> sa.ColumnElement[bool]:
     return _e.type == event_type.value
 
 
-def totals(where: Where) -> Statement:
-    """Counts per type and the mean response time of agent outcomes."""
+def breakdown(dialect: SqlDialect, where: Where) -> Statement:
+    """Counts and response-time sums in one pass: rows of (agent, type, bucket, hour, n, ...).
+
+    Grouping by type, agent, confidence bucket (agent outcomes) and UTC hour (inbound
+    messages) yields a few hundred rows from which the totals, the mean response time, the
+    buckets, the hourly distribution and the busiest agents are all summed up, instead of
+    one pass over the events for each of them.
+    """
+    outcome = _e.type.in_(OUTCOME_TYPES)
+    n: sa.ColumnClause[Any] = sa.literal_column(str(CONFIDENCE_BUCKETS))
+    last: sa.ColumnClause[Any] = sa.literal_column(str(CONFIDENCE_BUCKETS - 1))
+    scaled = dialect.floor_int(_e.confidence * n)
+    bucket = sa.case((_e.confidence >= sa.literal_column("1.0"), last), else_=scaled)
+    hour = dialect.hour_of_day(_e.occurred_at)
+    # A subquery, so that GROUP BY names its columns and PostgreSQL need not match the
+    # CASE expressions (with their bound parameters) a second time.
+    rows = (
+        sa.select(
+            sa.case((outcome, _e.agent_id)).label("agent_id"),
+            _e.type,
+            sa.case((outcome, bucket)).label("bucket"),
+            sa.case((is_type(EventType.INBOUND), hour)).label("hour"),
+            sa.case((outcome, _e.response_time_ms)).label("response"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    keys = (rows.c.agent_id, rows.c.type, rows.c.bucket, rows.c.hour)
     return sa.select(
-        count_if(is_type(EventType.INBOUND)).label("inbound"),
-        count_if(is_type(EventType.OUTBOUND)).label("outbound"),
-        count_if(is_type(EventType.OUTBOUND_FAILED)).label("failed"),
-        count_if(is_type(EventType.ESCALATED)).label("escalated"),
-        sa.func.avg(sa.case((OUTCOME, _e.response_time_ms))).label("avg_response"),
-    ).where(*where)
+        *keys,
+        sa.func.count().label("n"),
+        sa.func.sum(rows.c.response).label("response_sum"),
+        sa.func.count(rows.c.response).label("responses"),
+    ).group_by(*keys)
 
 
 def unique_users(where: Where) -> Statement:
     """Distinct participants (a hash aggregate: ``count(DISTINCT)`` sorts on PostgreSQL)."""
     people = sa.select(_e.participant).where(*where).group_by(_e.participant).subquery()
     return sa.select(sa.func.count()).select_from(people)
-
-
-def hourly(dialect: SqlDialect, where: Where) -> Statement:
-    """Inbound messages per UTC hour: rows of (hour, count)."""
-    hour = dialect.hour_of_day(_e.occurred_at).label("hour")
-    return sa.select(hour, sa.func.count()).where(*where, is_type(EventType.INBOUND)).group_by(hour)
-
-
-def confidence_buckets(dialect: SqlDialect, where: Where) -> Statement:
-    """Agent outcomes per confidence bucket: rows of (bucket index, count)."""
-    # Inlined constants: PostgreSQL must see the same expression in SELECT and GROUP BY.
-    n: sa.ColumnClause[Any] = sa.literal_column(str(CONFIDENCE_BUCKETS))
-    last: sa.ColumnClause[Any] = sa.literal_column(str(CONFIDENCE_BUCKETS - 1))
-    scaled = dialect.floor_int(_e.confidence * n)
-    index = sa.case((_e.confidence >= sa.literal_column("1.0"), last), else_=scaled).label("b")
-    return (
-        sa.select(index, sa.func.count())
-        .where(*where, OUTCOME, _e.confidence.is_not(None))
-        .group_by(index)
-    )
 
 
 def response_times(where: Where) -> sa.Subquery:
@@ -94,53 +100,43 @@ def response_times(where: Where) -> sa.Subquery:
     )
 
 
-def top_agents(where: Where) -> Statement:
-    """The busiest agents: rows of (agent id, interactions)."""
-    interactions = sa.func.count().label("interactions")
-    return (
-        sa.select(_e.agent_id, interactions)
-        .where(*where, OUTCOME, _e.agent_id.is_not(None))
-        .group_by(_e.agent_id)
-        .order_by(interactions.desc(), _e.agent_id)
-        .limit(TOP_AGENTS)
-    )
-
-
 def _error() -> sa.ColumnElement[int]:
     return sa.case((_e.is_error, 1), else_=0)
 
 
-def per_agent(where: Where) -> Statement:
-    """Per agent: interactions, means, and counts by outcome, busiest first."""
-    interactions = sa.func.count().label("interactions")
-    return (
+def agent_summary(dialect: SqlDialect, where: Where, seconds: int) -> Statement:
+    """Per agent in one pass: interactions, sums for the means, outcome counts and windows.
+
+    The inner query groups by agent and uptime window; the outer one adds the windows up,
+    so the per-agent figures and the uptime share one pass over the events. Means are
+    returned as (sum, count) pairs, divided by the caller.
+    """
+    window = dialect.time_window(_e.occurred_at, seconds).label("w")
+    per_window = (
         sa.select(
             _e.agent_id,
-            interactions,
-            sa.func.avg(_e.response_time_ms).label("avg_response"),
-            sa.func.avg(_e.confidence).label("avg_confidence"),
+            window,
+            sa.func.count().label("n"),
+            sa.func.sum(_e.response_time_ms).label("response_sum"),
+            sa.func.count(_e.response_time_ms).label("responses"),
+            sa.func.sum(_e.confidence).label("confidence_sum"),
+            sa.func.count(_e.confidence).label("confidences"),
             count_if(is_type(EventType.ESCALATED)).label("escalated"),
             count_if(is_type(EventType.OUTBOUND)).label("sent"),
             count_if(is_type(EventType.OUTBOUND_FAILED)).label("failed"),
             sa.func.sum(_error()).label("errors"),
         )
         .where(*where)
-        .group_by(_e.agent_id)
-        .order_by(interactions.desc(), _e.agent_id)
-    )
-
-
-def agent_windows(dialect: SqlDialect, where: Where, seconds: int) -> Statement:
-    """Per agent: time windows with traffic, and how many of them had no error."""
-    window = dialect.time_window(_e.occurred_at, seconds).label("w")
-    windows = (
-        sa.select(_e.agent_id, window, sa.func.max(_error()).label("err"))
-        .where(*where)
         .group_by(_e.agent_id, window)
         .subquery()
     )
+    w = per_window.c
+    added = (w.n, w.response_sum, w.responses, w.confidence_sum, w.confidences)
+    counted = (w.escalated, w.sent, w.failed, w.errors)
+    sums = (sa.func.sum(column).label(column.name) for column in (*added, *counted))
     return sa.select(
-        windows.c.agent_id,
+        w.agent_id,
+        *sums,
         sa.func.count().label("windows"),
-        sa.func.count(sa.case((windows.c.err == 0, 1))).label("clean"),
-    ).group_by(windows.c.agent_id)
+        count_if(w.errors == 0).label("clean"),
+    ).group_by(w.agent_id)

@@ -10,13 +10,15 @@ WHERE clause. Results hold pseudonyms as stored and 50-character redacted previe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from walker_channels.metrics import (
     PERCENTILES,
+    TOP_AGENTS,
     confidence_bounds,
     decode_cursor,
     encode_cursor,
@@ -28,6 +30,7 @@ from walker_channels.models import (
     AgentCount,
     ConfidenceBucket,
     ConversationStats,
+    EventType,
     LogEntry,
     LogQuery,
     Page,
@@ -97,31 +100,32 @@ class SqlMonitoringReader:
     async def stats(self, query: StatsQuery) -> ConversationStats:
         """Totals, rates, response-time percentiles and distributions for the query."""
         where = filters(query.scope, query.start, query.end, query.channel)
-        dialect = self._db.dialect
-        totals, users, hours, buckets, top, (p50, p95, p99) = await asyncio.gather(
-            self._rows(aggregates.totals(where)),
+        groups, users, (p50, p95, p99) = await asyncio.gather(
+            self._rows(aggregates.breakdown(self._db.dialect, where)),
             self._rows(aggregates.unique_users(where)),
-            self._rows(aggregates.hourly(dialect, where)),
-            self._rows(aggregates.confidence_buckets(dialect, where)),
-            self._rows(aggregates.top_agents(where)),
             self._percentiles(where),
         )
-        (inbound, sent, failed, escalated, avg_response), ((unique,),) = totals[0], users
+        folded = _Breakdown(groups)
+        sent, failed = folded.types[EventType.OUTBOUND], folded.types[EventType.OUTBOUND_FAILED]
+        escalated = folded.types[EventType.ESCALATED]
         return ConversationStats(
-            inbound_total=inbound,
+            inbound_total=folded.types[EventType.INBOUND],
             outbound_total=sent,
             failed_total=failed,
             escalated_total=escalated,
-            avg_response_ms=avg_response,
+            avg_response_ms=_mean(folded.response_sum, folded.responses),
             p50_response_ms=p50,
             p95_response_ms=p95,
             p99_response_ms=p99,
-            confidence_buckets=_buckets(buckets),
+            confidence_buckets=_buckets(folded.buckets),
             hitl_rate=ratio(escalated, sent + failed + escalated),
             success_rate=ratio(sent, sent + failed),
-            unique_users=unique,
-            hourly_distribution=_hourly(hours),
-            top_agents=tuple(AgentCount(agent_id=a, interactions=n) for a, n in top),
+            unique_users=int(users[0][0]),
+            hourly_distribution=tuple(folded.hours[hour] for hour in range(24)),
+            top_agents=tuple(
+                AgentCount(agent_id=agent, interactions=n)
+                for agent, n in _busiest(folded.agents.items())[:TOP_AGENTS]
+            ),
         )
 
     async def agent_analytics(self, query: StatsQuery) -> Sequence[AgentAnalytics]:
@@ -132,24 +136,12 @@ class SqlMonitoringReader:
             OUTCOME,
             _e.agent_id.is_not(None),
         ]
-        agents, windows = await asyncio.gather(
-            self._rows(aggregates.per_agent(where)),
-            self._rows(aggregates.agent_windows(self._db.dialect, where, seconds)),
-        )
-        uptime = {agent: ratio(clean, total) for agent, total, clean in windows}
-        return [
-            AgentAnalytics(
-                agent_id=row.agent_id,
-                interactions=row.interactions,
-                avg_response_ms=row.avg_response,
-                avg_confidence=row.avg_confidence,
-                hitl_rate=ratio(row.escalated, row.interactions),
-                success_rate=ratio(row.sent, row.sent + row.failed),
-                error_rate=ratio(row.errors, row.interactions),
-                uptime=uptime.get(row.agent_id),
-            )
-            for row in agents
-        ]
+        summary = aggregates.agent_summary(self._db.dialect, where, seconds)
+        async with self._db.read() as conn:
+            await self._db.dialect.allow_large_aggregate(conn)
+            rows = (await conn.execute(summary)).all()
+        agents = [_agent(row) for row in rows]
+        return sorted(agents, key=lambda a: (-a.interactions, a.agent_id))
 
     async def _rows(self, stmt: Statement) -> Sequence[Any]:
         async with self._db.read() as conn:
@@ -162,14 +154,57 @@ class SqlMonitoringReader:
             return await self._db.dialect.percentiles(conn, values, PERCENTILES)
 
 
-def _hourly(rows: Sequence[Any]) -> tuple[int, ...]:
-    counts = {int(hour): int(n) for hour, n in rows}
-    return tuple(counts.get(hour, 0) for hour in range(24))
+class _Breakdown:
+    """The rows of :func:`~walker_channels.sql.aggregates.breakdown`, added up."""
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self.types: Counter[EventType] = Counter()
+        self.agents: Counter[str] = Counter()
+        self.buckets: Counter[int] = Counter()
+        self.hours: Counter[int] = Counter()
+        self.response_sum, self.responses = 0.0, 0
+        for row in rows:
+            self._add(row)
+
+    def _add(self, row: Any) -> None:
+        n = int(row.n)
+        self.types[EventType(row.type)] += n
+        if row.agent_id is not None:
+            self.agents[row.agent_id] += n
+        if row.bucket is not None:
+            self.buckets[int(row.bucket)] += n
+        if row.hour is not None:
+            self.hours[int(row.hour)] += n
+        if row.responses:
+            self.response_sum += float(row.response_sum)
+            self.responses += int(row.responses)
 
 
-def _buckets(rows: Sequence[Any]) -> tuple[ConfidenceBucket, ...]:
-    counts = {int(index): int(n) for index, n in rows}
+def _busiest(counts: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    # Sorted here, not in SQL: ties go by code point, as in the reference, not by collation.
+    return sorted(counts, key=lambda item: (-item[1], item[0]))
+
+
+def _mean(total: Any, count: Any) -> float | None:
+    return float(total) / int(count) if count else None
+
+
+def _agent(row: Any) -> AgentAnalytics:
+    interactions, sent, failed = int(row.n), int(row.sent), int(row.failed)
+    return AgentAnalytics(
+        agent_id=row.agent_id,
+        interactions=interactions,
+        avg_response_ms=_mean(row.response_sum, row.responses),
+        avg_confidence=_mean(row.confidence_sum, row.confidences),
+        hitl_rate=ratio(int(row.escalated), interactions),
+        success_rate=ratio(sent, sent + failed),
+        error_rate=ratio(int(row.errors), interactions),
+        uptime=ratio(int(row.clean), int(row.windows)),
+    )
+
+
+def _buckets(counts: Counter[int]) -> tuple[ConfidenceBucket, ...]:
     return tuple(
-        ConfidenceBucket(lower=lower, upper=upper, count=counts.get(i, 0))
+        ConfidenceBucket(lower=lower, upper=upper, count=counts[i])
         for i, (lower, upper) in enumerate(confidence_bounds())
     )

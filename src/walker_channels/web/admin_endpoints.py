@@ -6,6 +6,7 @@ pseudonyms and messages as short redacted previews.
 
 from __future__ import annotations
 
+from walker_channels.clock import SystemClock
 from walker_channels.models import (
     Channel,
     ConversationStats,
@@ -15,12 +16,13 @@ from walker_channels.models import (
     Principal,
     StatsQuery,
 )
-from walker_channels.ports import MonitoringReader
+from walker_channels.ports import Clock, MonitoringReader
 from walker_channels.services import ReviewOutcome, ReviewService
 from walker_channels.web.auth import Access, admin_scope, require_superuser
 from walker_channels.web.endpoints import Endpoint
 from walker_channels.web.requests import NeutralRequest, NeutralResponse
 from walker_channels.web.schemas import (
+    DEFAULT_STATS_RANGE,
     AgentAnalyticsList,
     ApproveRequest,
     LogParams,
@@ -36,9 +38,12 @@ ADMIN = "/api/v1/admin"
 class AdminEndpoints:
     """Monitoring reads and review decisions, for superusers."""
 
-    def __init__(self, *, monitoring: MonitoringReader, review: ReviewService) -> None:
+    def __init__(
+        self, *, monitoring: MonitoringReader, review: ReviewService, clock: Clock | None = None
+    ) -> None:
         self._monitoring = monitoring
         self._review = review
+        self._clock = clock or SystemClock()
 
     def endpoints(self) -> list[Endpoint]:
         """The endpoints this group serves."""
@@ -92,14 +97,25 @@ class AdminEndpoints:
 
     async def stats(self, request: NeutralRequest, principal: Principal | None) -> NeutralResponse:
         """Aggregates over the conversation log."""
-        query = _stats_query(request.query_model(StatsParams))
+        query = self._stats_query(request.query_model(StatsParams))
         return NeutralResponse.json(await self._monitoring.stats(query))
 
     async def agents(self, request: NeutralRequest, principal: Principal | None) -> NeutralResponse:
         """How each agent performs."""
-        query = _stats_query(request.query_model(StatsParams))
+        query = self._stats_query(request.query_model(StatsParams))
         agents = await self._monitoring.agent_analytics(query)
         return NeutralResponse.json(AgentAnalyticsList(agents=tuple(agents)))
+
+    def _stats_query(self, params: StatsParams) -> StatsQuery:
+        # A default range: aggregates over the whole history read every event (see
+        # docs/performance.md), which a dashboard opened without filters should not wait for.
+        start = params.start or (params.end or self._clock.now()) - DEFAULT_STATS_RANGE
+        return StatsQuery(
+            scope=admin_scope(params.tenant_id),
+            start=start,
+            end=params.end,
+            channel=params.channel,
+        )
 
     async def queue(self, request: NeutralRequest, principal: Principal | None) -> NeutralResponse:
         """Pending drafts with age, SLA status, risk and staleness."""
@@ -134,12 +150,3 @@ class AdminEndpoints:
             fallback_text=body.fallback_text,
         )
         return NeutralResponse.json(outcome)
-
-
-def _stats_query(params: StatsParams) -> StatsQuery:
-    return StatsQuery(
-        scope=admin_scope(params.tenant_id),
-        start=params.start,
-        end=params.end,
-        channel=params.channel,
-    )

@@ -52,7 +52,11 @@ class HttpApi:
             groups.append(
                 EmailEndpoints(emails=email.emails, briefs=email.briefs, scheduler=email.scheduler)
             )
-        groups.append(AdminEndpoints(monitoring=services.stores.monitoring, review=services.review))
+        groups.append(
+            AdminEndpoints(
+                monitoring=services.stores.monitoring, review=services.review, clock=services.clock
+            )
+        )
         return cls([endpoint for group in groups for endpoint in group.endpoints()], services.web)
 
     @property

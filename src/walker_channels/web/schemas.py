@@ -8,6 +8,7 @@ here is anonymised: no field can carry a raw phone number or email address out.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -79,11 +80,18 @@ class LogParams(Frozen):
     """The ``next_cursor`` of the previous page."""
 
 
+DEFAULT_STATS_RANGE = timedelta(days=30)
+"""How far back statistics and analytics look when the caller gives no ``start``."""
+
+
 class StatsParams(Frozen):
     """Time range and filters for statistics and per-agent analytics."""
 
     start: AwareDatetime | None = None
+    """Inclusive; without it, :data:`DEFAULT_STATS_RANGE` before ``end`` (or now). Aggregates
+    over a whole long history read every event; ask for them with an early ``start``."""
     end: AwareDatetime | None = None
+    """Exclusive upper bound."""
     tenant_id: str | None = Field(default=None, min_length=1)
     channel: Channel | None = None
 
