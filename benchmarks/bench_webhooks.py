@@ -10,6 +10,8 @@ webhooks (each its own MessageSid, all signed before the clock starts) to each i
   reply sent by ``TwilioTransport`` to a simulated Twilio (``tests/integration/twilio_server.py``,
   no latency) in a third process; agent work runs after the answer (background, the default).
 - **walker, recording**: the same, with an in-process recording transport instead of Twilio.
+- **walker, queue+worker**: ``WALKER_WEBHOOK_PROCESSING=queue``: the server only accepts, and a
+  worker process (the sweep loop of ``walker-channels worker``) on the same SQLite file answers.
 
 Reported per server: webhooks answered per second, latency p50/p95/p99, and for walker the
 rate at which replies were recorded (end to end). Rounds alternate; the median run is kept.
@@ -24,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import signal
 import socket
 import statistics
 import subprocess
@@ -45,6 +48,7 @@ from walker_channels.sql import SqlStores
 from walker_channels.testing import RecordingTransport, TwilioSigner
 from walker_channels.twilio import parse_inbound_form
 from walker_channels.web import Services, Settings, build_services
+from walker_channels.web.sweeper import Sweeper
 from walker_channels_fastapi import create_router
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,9 +95,12 @@ def bare_app() -> FastAPI:
     return app
 
 
-def walker_services(port: int, database: Path, twilio_url: str | None) -> Services:
+def walker_services(
+    port: int, database: Path, twilio_url: str | None, processing: str = "background"
+) -> Services:
     """Services on SQLite with the echo agent and a simulated (or recording) Twilio."""
     settings = Settings(
+        walker_webhook_processing=processing,
         walker_database_url=f"sqlite+aiosqlite:///{database}",
         walker_pseudonym_key="bench-pseudonym-key",
         walker_public_url=f"http://127.0.0.1:{port}",
@@ -121,9 +128,9 @@ def sql_stores(services: Services) -> SqlStores:
     return services.stores
 
 
-def walker_app(port: int, database: Path, twilio_url: str | None) -> FastAPI:
+def walker_app(port: int, database: Path, twilio_url: str | None, processing: str) -> FastAPI:
     """The library's router on :func:`walker_services`, and a count of the replies sent."""
-    services = walker_services(port, database, twilio_url)
+    services = walker_services(port, database, twilio_url, processing)
     app = FastAPI()
     app.include_router(create_router(services))
 
@@ -140,8 +147,28 @@ def serve(kind: str, port: int, database: Path, twilio_url: str | None) -> None:
     """The child process: one server until terminated."""
     import uvicorn
 
-    app = bare_app() if kind == "bare" else walker_app(port, database, twilio_url)
+    processing = "queue" if kind == "walker-queue" else "background"
+    app = bare_app() if kind == "bare" else walker_app(port, database, twilio_url, processing)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def work(database: Path, twilio_url: str | None) -> None:
+    """The child process: a worker answering the queue-mode server's messages until terminated."""
+    services = walker_services(0, database, twilio_url or None, "queue")
+    worker = Sweeper(
+        conversations=services.conversations, review=services.review, interval=0.02, batch=32
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await services.start()
+        try:
+            await worker.run(stop)
+        finally:
+            await services.close()
+
+    asyncio.run(main())
 
 
 def free_port() -> int:
@@ -181,7 +208,12 @@ def server(kind: str, database: Path, twilio_url: str | None = None) -> Iterator
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        yield url
+        if kind != "walker-queue":
+            yield url
+            return
+        # The worker starts once the server has migrated the database.
+        with child(__file__, "--work", "--db", str(database), "--twilio", twilio_url or ""):
+            yield url
 
 
 @contextlib.contextmanager
@@ -265,11 +297,11 @@ def report(results: dict[str, Figures]) -> None:
     """The table, each rate also as a ratio of the bare endpoint's."""
     bare = results["bare"]
     print(f"{TOTAL} webhooks per run, {CONCURRENCY} in flight, median of {ROUNDS} rounds")
-    print(f"{'server':<18} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+    print(f"{'server':<20} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
           f"{'ratio':>6} {'replies/s':>10}")  # fmt: skip
     for kind, f in results.items():
         e2e = f"{TOTAL / f.drained:>10.0f}" if f.drained else f"{'-':>10}"
-        print(f"{kind:<18} {f.rps:>6.0f} {f.p50:>7.1f} {f.p95:>7.1f} {f.p99:>7.1f} "
+        print(f"{kind:<20} {f.rps:>6.0f} {f.p50:>7.1f} {f.p95:>7.1f} {f.p99:>7.1f} "
               f"{f.rps / bare.rps:>6.2f} {e2e}")  # fmt: skip
 
 
@@ -304,6 +336,9 @@ def main() -> None:
             "bare": stack.enter_context(server("bare", Path(tmp) / "unused.db")),
             "walker": stack.enter_context(server("walker", Path(tmp) / "walker.db", twilio)),
             "walker, recording": stack.enter_context(server("walker", Path(tmp) / "rec.db")),
+            "walker, queue+worker": stack.enter_context(
+                server("walker-queue", Path(tmp) / "queue.db", twilio)
+            ),
         }
         report(asyncio.run(measure(urls)))
         print(asyncio.run(database_work(Path(tmp) / "diagnose.db")))
@@ -311,12 +346,15 @@ def main() -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serve", choices=["bare", "walker"])
+    parser.add_argument("--serve", choices=["bare", "walker", "walker-queue"])
+    parser.add_argument("--work", action="store_true", help="run a queue worker")
     parser.add_argument("--port", type=int)
     parser.add_argument("--db", type=Path)
     parser.add_argument("--twilio")
     options = parser.parse_args()
-    if options.serve:
+    if options.work:
+        work(options.db, options.twilio)
+    elif options.serve:
         serve(options.serve, options.port, options.db, options.twilio)
     else:
         main()

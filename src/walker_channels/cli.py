@@ -11,6 +11,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "walker_channels.sql.commands",
     "walker_channels.email.commands",
     "walker_channels.demo.commands",
+    "walker_channels.web.commands",
 )
 
 

@@ -24,6 +24,7 @@ from web_harness import (
 from walker_channels import SIGNATURE_HEADER, SignatureAlgorithm
 from walker_channels.testing import TwilioSigner
 from walker_channels.twilio import parse_inbound_form
+from walker_channels.web.sweeper import Sweeper
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 UNKNOWN_NUMBER = "+14155550199"
@@ -175,6 +176,24 @@ def test_inline_processing_replies_before_answering(make_app: MakeApp) -> None:
 
     assert app.inbound("hello").status_code == 200
     assert [m.text for m in app.whatsapp.sent] == ["Echo: hello"]
+
+
+def test_queue_processing_answers_twilio_and_leaves_the_reply_to_a_worker(
+    make_app: MakeApp,
+) -> None:
+    app = make_app(walker_webhook_processing="queue", walker_sweep_interval=0.05)
+
+    assert app.inbound("hello").status_code == 200
+    time.sleep(0.2)  # long enough for a recovery sweep, which queue mode leaves to the worker
+    assert app.whatsapp.sent == []
+    assert log_types(app) == ["inbound"]
+
+    worker = Sweeper(
+        conversations=app.services.conversations, review=app.services.review, interval=1
+    )
+    assert app.run(worker.sweep) is True
+    assert [m.text for m in app.whatsapp.sent] == ["Echo: hello"]
+    assert app.run(worker.sweep) is False
 
 
 def test_a_message_to_a_number_no_tenant_owns_is_recorded_and_not_answered(app: Harness) -> None:

@@ -28,7 +28,7 @@ from walker_channels.services import (
     ReviewService,
     ServiceConfig,
 )
-from walker_channels.web.config import WebConfig
+from walker_channels.web.config import WebConfig, WebhookProcessing
 from walker_channels.web.services import EmailServices, Hook, Services, StoreSet
 from walker_channels.web.settings import Settings
 from walker_channels.web.sweeper import Sweeper
@@ -79,7 +79,9 @@ def build_services(
         agent=email_agent or services.agent,
         templates=email_templates,
     )
-    if settings.walker_sweep_interval > 0:
+    # With queue processing the web process only accepts: a worker process sweeps.
+    queued = settings.walker_webhook_processing is WebhookProcessing.QUEUE
+    if settings.walker_sweep_interval > 0 and not queued:
         sweeper = Sweeper(
             conversations=services.conversations,
             review=services.review,

@@ -17,6 +17,8 @@ class WebhookProcessing(StrEnum):
     """After the response is sent (the framework's background tasks): Twilio is answered fast."""
     INLINE = "inline"
     """Before the response is sent: simpler to reason about, but Twilio waits at most 15 s."""
+    QUEUE = "queue"
+    """Not in the web process: the message stays queued for ``walker-channels worker``."""
 
 
 class WebConfig(Frozen):

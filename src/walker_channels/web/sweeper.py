@@ -1,9 +1,10 @@
-"""The in-process recovery loop: finish messages whose worker died, expire overdue drafts.
+"""The sweep loop: finish queued messages nobody holds, expire overdue drafts.
 
-A webhook's background work can die with its process. The message stays queued under a lease,
-and this loop (started with the services, stopped when they close) picks it up once the lease
-runs out. One process or many: the queue's leases and the approvals' compare-and-set keep
-them from doing anything twice. A deployment with its own worker can switch it off.
+In a web process it is the recovery loop: a webhook's background work can die with its
+process, the message stays queued under a lease, and the loop picks it up once the lease runs
+out. In ``walker-channels worker`` it is the worker: with ``WALKER_WEBHOOK_PROCESSING=queue``
+the web processes only accept, and the worker answers. One process or many: the queue's
+leases and the approvals' compare-and-set keep them from doing anything twice.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ logger = logging.getLogger("walker_channels.web.sweeper")
 
 
 class Sweeper:
-    """Every ``interval`` seconds: ``process_pending`` and ``expire_due``."""
+    """``process_pending`` and ``expire_due`` in batches: again at once while there was work,
+    else after ``interval`` seconds."""
 
     def __init__(
         self,
@@ -39,7 +41,7 @@ class Sweeper:
     async def start(self) -> None:
         """Start the loop on the running event loop (the one that serves requests)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="walker-channels-sweeper")
+            self._task = asyncio.create_task(self.run(asyncio.Event()), name="walker-sweeper")
 
     async def stop(self) -> None:
         """Stop the loop and wait until it has stopped."""
@@ -49,16 +51,26 @@ class Sweeper:
             with suppress(asyncio.CancelledError):
                 await task
 
-    async def sweep(self) -> None:
-        """One pass: finish pending messages, then apply the expiry policy to overdue drafts."""
-        await self._conversations.process_pending(limit=self._batch)
-        await self._review.expire_due(limit=self._batch)
+    async def sweep(self) -> bool:
+        """One pass: finish pending messages, then apply the expiry policy to overdue drafts.
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
+        ``True`` when it processed messages (so more may be waiting). Expiry does not count:
+        under the renotify policy overdue drafts stay due, and would keep the loop spinning.
+        """
+        processed = await self._conversations.process_pending(limit=self._batch)
+        await self._review.expire_due(limit=self._batch)
+        return bool(processed)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep until ``stop`` is set; a pass under way is finished first."""
+        while not stop.is_set():
             try:
-                await self.sweep()
+                busy = await self.sweep()
             except Exception:
-                # A failed pass leaves its work where it was; the next pass tries again.
-                logger.exception("a recovery sweep failed; retrying in %s s", self._interval)
+                # A failed pass leaves its work where it was (leased, so it is not retried at
+                # once); the next pass tries again.
+                logger.exception("a sweep failed; retrying in %s s", self._interval)
+                busy = False
+            if not busy:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._interval)

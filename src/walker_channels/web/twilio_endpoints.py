@@ -38,7 +38,7 @@ class TwilioEndpoints:
         clock: Clock,
     ) -> None:
         self._auth = WebhookAuthenticator(config)
-        self._inline = config.webhook_processing is WebhookProcessing.INLINE
+        self._processing = config.webhook_processing
         self._conversations = conversations
         self._delivery = delivery
         self._clock = clock
@@ -77,10 +77,10 @@ class TwilioEndpoints:
         form = self._auth.form(request)
         message = parse_inbound_form(form.params(), received_at=self._clock.now())
         outcome = await self._conversations.accept(message)
-        if outcome is not AcceptOutcome.ACCEPTED:
+        if outcome is not AcceptOutcome.ACCEPTED or self._processing is WebhookProcessing.QUEUE:
             return NeutralResponse.twiml()
         work = partial(self._process, message.provider_message_id)
-        if self._inline:
+        if self._processing is WebhookProcessing.INLINE:
             await work()
             return NeutralResponse.twiml()
         return NeutralResponse.twiml(after=(work,))

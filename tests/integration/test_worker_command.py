@@ -1,0 +1,113 @@
+"""``walker-channels worker``: the web process only accepts, the worker answers.
+
+The "web process" here is a set of services that accepts messages as a queue-mode webhook
+does; the worker is built by ``run_worker`` from the environment, on the same SQLite file, as
+a separate process would be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from walker_channels.agents import echo_agent
+from walker_channels.cli import build_parser
+from walker_channels.models import (
+    Address,
+    Channel,
+    InboundMessage,
+    OutboundMessage,
+    Scope,
+    SendResult,
+    StatsQuery,
+)
+from walker_channels.services import AcceptOutcome
+from walker_channels.sql import SqlStores
+from walker_channels.testing import RecordingTransport
+from walker_channels.web import Settings, build_services
+from walker_channels.web.commands import run_worker
+
+pytestmark = pytest.mark.anyio
+
+NUMBER, PERSON = "+14155238886", "+14155552671"
+PSEUDONYM_KEY = "worker-test-key"
+REPLY_SECONDS = 10.0
+
+
+class CountingTransport(RecordingTransport):
+    """Records, and sets ``done`` once ``expected`` messages went out."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__()
+        self.done = asyncio.Event()
+        self._expected = expected
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        result = await super().send(message)
+        if len(self.sent) >= self._expected:
+            self.done.set()
+        return result
+
+
+def message(n: int) -> InboundMessage:
+    return InboundMessage(
+        channel=Channel.WHATSAPP,
+        sender=Address(channel=Channel.WHATSAPP, value=PERSON),
+        recipient=Address(channel=Channel.WHATSAPP, value=NUMBER),
+        text=f"question {n}",
+        provider_message_id=f"SM{n:032x}",
+        received_at=datetime.now(UTC),
+    )
+
+
+async def accept_as_the_web_process(database: Path, count: int) -> None:
+    settings = Settings(
+        walker_database_url=f"sqlite:///{database}",
+        walker_pseudonym_key=PSEUDONYM_KEY,
+        walker_webhook_processing="queue",
+    )
+    web = build_services(settings, agent=echo_agent(), whatsapp_transport=RecordingTransport())
+    await web.start()
+    try:
+        assert isinstance(web.stores, SqlStores)
+        await web.stores.tenants.add_number("acme", NUMBER)
+        for n in range(count):
+            assert await web.conversations.accept(message(n)) is AcceptOutcome.ACCEPTED
+    finally:
+        await web.close()
+
+
+async def test_the_worker_answers_every_queued_message_and_stops_when_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "walker.db"
+    await accept_as_the_web_process(database, count=5)
+    monkeypatch.setenv("WALKER_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("WALKER_PSEUDONYM_KEY", PSEUDONYM_KEY)
+    sent = CountingTransport(expected=5)
+    stop = asyncio.Event()
+
+    worker = asyncio.create_task(
+        run_worker(batch=2, idle=0.05, stop=stop, agent=echo_agent(), whatsapp_transport=sent)
+    )
+    await asyncio.wait_for(sent.done.wait(), REPLY_SECONDS)
+    stop.set()
+    await asyncio.wait_for(worker, REPLY_SECONDS)
+
+    assert sorted(m.text or "" for m in sent.sent) == [f"Echo: question {n}" for n in range(5)]
+    async with SqlStores.from_url(f"sqlite:///{database}") as stores:
+        assert (
+            await stores.inbox.claim(now=datetime.now(UTC), lease=timedelta(minutes=1), limit=10)
+            == []
+        )
+        stats = await stores.monitoring.stats(StatsQuery(scope=Scope(tenant_ids=None)))
+    assert (stats.inbound_total, stats.outbound_total) == (5, 5)
+
+
+@pytest.mark.parametrize("flag", ["--batch", "--idle"])
+def test_the_worker_refuses_a_batch_or_idle_time_that_is_not_positive(flag: str) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["worker", flag, "0"])
