@@ -3,19 +3,27 @@
 Pure definitions shared by the SQL reader (which computes them in SQL) and the in-memory
 reader (which computes them in Python):
 
-- an *agent outcome* is an ``outbound``, ``outbound_failed`` or ``escalated`` event;
+- an *agent outcome* is the agent's answer to one message: an ``escalated`` event, or an
+  ``outbound`` / ``outbound_failed`` event whose ``data["purpose"]`` is ``"reply"`` (or
+  missing). Other sends (the holding message of an escalation, a reviewer's approved send,
+  a fallback, a proactive send, a notice) are not: one escalated message that a reviewer
+  approves is one outcome, not three. :func:`event_hitl` is ``None`` exactly for the events
+  that are not outcomes, and the SQL store keeps it in the ``hitl`` column;
 - an *error* is an ``outbound_failed`` event, or an escalation because the agent failed
   (error, timeout or an invalid reply);
-- HITL rate = escalations / agent outcomes; success rate = sent / (sent + failed);
-  error rate = errors / agent outcomes;
-- response-time percentiles interpolate linearly between the closest ranks (PostgreSQL's
-  ``percentile_cont``), over agent outcomes that have a response time;
+- HITL rate = escalations / agent outcomes; error rate = errors among agent outcomes /
+  agent outcomes; success rate = sent / (sent + failed), where the outbound and failed
+  totals count every ``outbound`` and ``outbound_failed`` event (an agent's success rate:
+  its own outcomes only);
+- interactions (per agent, busiest agents), mean response time, response-time percentiles
+  and confidence buckets are over agent outcomes; percentiles interpolate linearly between
+  the closest ranks (PostgreSQL's ``percentile_cont``);
 - confidence falls in :data:`CONFIDENCE_BUCKETS` equal buckets ``[i/n, (i+1)/n)``, the last
   one including 1;
 - the hourly distribution counts inbound messages per UTC hour; unique users counts distinct
   participants among all matching events;
-- an agent's uptime is the share of its time windows (``floor(epoch seconds / window)``) with
-  at least one outcome that had no error.
+- an agent's uptime is the share of the time windows (``floor(epoch seconds / window)``) in
+  which it had agent outcomes where none of them was an error.
 """
 
 from __future__ import annotations
@@ -31,13 +39,12 @@ from walker_channels.models import (
     ConversationEvent,
     EscalatedEvent,
     EscalationReason,
-    EventType,
     OutboundEvent,
     OutboundFailedEvent,
 )
 
-AGENT_OUTCOMES = frozenset({EventType.OUTBOUND, EventType.OUTBOUND_FAILED, EventType.ESCALATED})
-"""Event types that are an agent's answer to a message."""
+REPLY_PURPOSE = "reply"
+"""The ``data["purpose"]`` of a send that is the agent's answer to a message."""
 AGENT_FAILURES = frozenset(
     {EscalationReason.AGENT_ERROR, EscalationReason.AGENT_TIMEOUT, EscalationReason.INVALID_REPLY}
 )
@@ -48,10 +55,22 @@ PERCENTILES = (0.5, 0.95, 0.99)
 
 
 def event_hitl(event: ConversationEvent) -> bool | None:
-    """Whether a human is in the loop of this agent outcome (``None`` for other events)."""
+    """``True`` for an escalation, ``False`` for the agent's reply, ``None`` for other events.
+
+    A send counts as the agent's reply when its purpose is ``"reply"`` or missing (events
+    written by hand); a JSON ``null`` counts as missing, as it does in SQL.
+    """
+    if isinstance(event, EscalatedEvent):
+        return True
     if isinstance(event, OutboundEvent | OutboundFailedEvent):
-        return event.hitl
-    return True if isinstance(event, EscalatedEvent) else None
+        purpose = event.data.get("purpose")
+        return False if purpose is None or purpose == REPLY_PURPOSE else None
+    return None
+
+
+def is_agent_outcome(event: ConversationEvent) -> bool:
+    """Whether ``event`` is the agent's answer to a message (see the module docstring)."""
+    return event_hitl(event) is not None
 
 
 def event_success(event: ConversationEvent) -> bool | None:

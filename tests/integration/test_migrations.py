@@ -16,12 +16,24 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from walker_channels.cli import main
+from walker_channels.metrics import event_hitl, is_agent_outcome
+from walker_channels.models import (
+    Channel,
+    ConversationEvent,
+    InboundEvent,
+    OutboundEvent,
+    OutboundFailedEvent,
+)
 from walker_channels.sql import create_engine, current_revision, downgrade, metadata, upgrade
+from walker_channels.sql.events import event_row
 from walker_channels.sql.migrate import VERSION_TABLE
 from walker_channels.sql.schemas import create_schema, drop_schema
+from walker_channels.sql.tables import events
+from walker_channels.testing.contracts import T0, agent_outcome
 
 pytestmark = pytest.mark.anyio
 WALKER_TABLES = {table.name for table in metadata.sorted_tables}
+HEAD = "0002"
 
 
 @pytest.fixture
@@ -63,7 +75,7 @@ def _tables(connection: sa.Connection) -> set[str]:
 
 async def test_upgrade_builds_the_schema_the_models_describe(engine: AsyncEngine) -> None:
     await upgrade(engine)
-    assert await current_revision(engine) == "0001"
+    assert await current_revision(engine) == HEAD
     async with engine.connect() as conn:
         assert await conn.run_sync(_tables) >= WALKER_TABLES
         assert await conn.run_sync(_differences) == []
@@ -78,13 +90,65 @@ async def test_downgrade_to_base_removes_every_table_and_upgrade_works_again(
     async with engine.connect() as conn:
         assert not WALKER_TABLES & await conn.run_sync(_tables)
     await upgrade(engine)
-    assert await current_revision(engine) == "0001"
+    assert await current_revision(engine) == HEAD
 
 
 async def test_an_unmigrated_database_differs_from_the_models(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         differences = await conn.run_sync(_differences)
     assert {diff[1].name for diff in differences if diff[0] == "add_table"} == WALKER_TABLES
+
+
+def _sends() -> dict[str, ConversationEvent]:
+    """One event of every kind whose ``hitl`` changed meaning in 0002, by what it is."""
+    common: dict[str, Any] = {
+        "tenant_id": "t1",
+        "channel": Channel.SMS,
+        "participant": "p1",
+        "occurred_at": T0,
+    }
+    return {
+        "reply": OutboundEvent(**common, data={"purpose": "reply"}),
+        "failed reply": OutboundFailedEvent(**common, data={"purpose": "reply"}),
+        "by hand": OutboundEvent(**common),
+        "holding": OutboundEvent(**common, data={"purpose": "holding"}),
+        "approved": OutboundEvent(**common, data={"purpose": "approved"}, hitl=True),
+        "failed proactive": OutboundFailedEvent(**common, data={"purpose": "proactive"}),
+        "escalated": agent_outcome("escalated", agent="a", at=T0),
+        "inbound": InboundEvent(**common),
+    }
+
+
+async def _hitl_by_name(engine: AsyncEngine, names: dict[str, str]) -> dict[str, bool | None]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.select(events.c.id, events.c.hitl))).all()
+    return {names[row.id]: row.hitl for row in rows}
+
+
+async def test_0002_keeps_hitl_for_agent_outcomes_only_and_its_downgrade_restores_it(
+    engine: AsyncEngine,
+) -> None:
+    sends = _sends()
+    names = {event.id: name for name, event in sends.items()}
+    # Rows as revision 0001 wrote them: a send's hitl was its own flag.
+    before = {name: getattr(e, "hitl", None) for name, e in sends.items()}
+    before["escalated"] = True
+    await upgrade(engine, "0001")
+    async with engine.begin() as conn:
+        rows = [{**event_row(e), "hitl": before[name]} for name, e in sends.items()]
+        await conn.execute(sa.insert(events), rows)
+    await upgrade(engine)
+    assert await _hitl_by_name(engine, names) == {
+        name: event_hitl(event) for name, event in sends.items()
+    }
+    assert [name for name, e in sends.items() if is_agent_outcome(e)] == [
+        "reply",
+        "failed reply",
+        "by hand",
+        "escalated",
+    ]
+    await downgrade(engine, "0001")
+    assert await _hitl_by_name(engine, names) == before
 
 
 def test_the_command_upgrades_and_downgrades_a_database(
@@ -96,8 +160,8 @@ def test_the_command_upgrades_and_downgrades_a_database(
     assert main(["db", "downgrade", "--url", url, "--revision", "base"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        "database at revision 0001",
-        "database at revision 0001",
+        f"database at revision {HEAD}",
+        f"database at revision {HEAD}",
         "database at revision base (empty)",
     ]
 

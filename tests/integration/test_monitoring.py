@@ -1,5 +1,6 @@
 """The SQL monitoring reader agrees with the in-memory reference on random data, keeps tenants
-apart, and never shows a raw participant address."""
+apart, never shows a raw participant address, and counts only the agent's answers as
+interactions."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from walker_channels.models import (
+    ApprovedEvent,
     Channel,
     ConversationEvent,
     Direction,
     EscalationReason,
     InboundEvent,
     LogQuery,
+    OutboundEvent,
     Scope,
     StatsQuery,
 )
@@ -30,11 +33,14 @@ from walker_channels.privacy import pseudonymize
 from walker_channels.sql import SqlStores
 from walker_channels.sql.schemas import create_schema, drop_schema
 from walker_channels.testing import InMemoryEventStore, InMemoryMonitoringReader
-from walker_channels.testing.contracts import T0, agent_outcome
+from walker_channels.testing.contracts import ALL, T0, agent_outcome
 
 KEY = "test-pseudonym-key"
 TENANTS = ("t1", "t2", "t3")
 PEOPLE = ("+14155550123", "+442071838750", "+4915123456789", "jane.doe@example.com")
+PURPOSES = ("reply", "holding", "approved", "fallback", "proactive", "notice")
+"""Every ``data["purpose"]`` the outbound sender writes; only ``reply`` is an agent outcome."""
+HOUR = timedelta(hours=1)
 
 
 def _event(spec: dict[str, Any]) -> ConversationEvent:
@@ -63,7 +69,11 @@ def _event(spec: dict[str, Any]) -> ConversationEvent:
     )
     if spec["kind"] == "escalated":
         return outcome
-    with_text: ConversationEvent = outcome.replace(text=f"dear {raw}")
+    purpose = spec["purpose"]
+    data = {} if purpose is None else {"purpose": purpose}
+    with_text: ConversationEvent = outcome.replace(
+        text=f"dear {raw}", data=data, hitl=purpose == "approved"
+    )
     return with_text
 
 
@@ -78,6 +88,8 @@ event_specs = st.fixed_dictionaries(
         "response_ms": st.none() | st.floats(0, 20_000, allow_nan=False),
         "confidence": st.none() | st.floats(0, 1, allow_nan=False),
         "reason": st.sampled_from(list(EscalationReason)),
+        # None: written by hand without a purpose, which counts as the agent's reply.
+        "purpose": st.sampled_from([None, *PURPOSES]),
     }
 )
 scopes = st.none() | st.frozensets(st.sampled_from(TENANTS), max_size=3)
@@ -209,3 +221,67 @@ async def _check_direction(
         await stores.dispose()
     assert page == await InMemoryMonitoringReader(memory).logs(query)
     assert {entry.direction for entry in page.items} <= {direction}
+
+
+def _escalation_story() -> list[ConversationEvent]:
+    """A message escalated, its holding message, the reviewer's approved send, a proactive send."""
+    common: dict[str, Any] = {"tenant_id": "t1", "channel": Channel.SMS, "participant": "p1"}
+    escalated = agent_outcome(
+        "escalated", agent="support", at=T0, response_ms=800, confidence=0.4, tenant="t1", who="p1"
+    )
+    return [
+        InboundEvent(**common, occurred_at=T0, text="where is my order?"),
+        escalated,
+        OutboundEvent(**common, occurred_at=T0, data={"purpose": "holding"}),
+        ApprovedEvent(**common, occurred_at=T0 + HOUR, approval_id="a1", decided_by="reviewer"),
+        OutboundEvent(
+            **common,
+            occurred_at=T0 + HOUR,
+            data={"purpose": "approved"},
+            agent_id="support",
+            confidence=0.4,
+            hitl=True,
+        ),
+        OutboundEvent(**common, occurred_at=T0 + 2 * HOUR, data={"purpose": "proactive"}),
+    ]
+
+
+async def _story_figures(url: str, schema: str | None) -> dict[str, list[Any]]:
+    """``[logs, stats, agents]`` of the story, from the SQL reader and the in-memory one."""
+    memory = InMemoryEventStore()
+    memory.events.extend(_escalation_story())
+    stores = SqlStores.from_url(url, schema=schema)
+    try:
+        await stores.drop_all()
+        await stores.create_all()
+        await stores.events.append_many(_escalation_story())
+        return {
+            "sql": await _admin_results(stores.monitoring, ALL, {}),
+            "in-memory": await _admin_results(InMemoryMonitoringReader(memory), ALL, {}),
+        }
+    finally:
+        await stores.dispose()
+
+
+def test_an_escalation_with_its_holding_message_and_approved_send_is_one_interaction(
+    database: tuple[str, str | None],
+) -> None:
+    for reader, (_, stats, agents) in asyncio.run(_story_figures(*database)).items():
+        # The proactive send is in the outbound total but not an interaction.
+        assert (stats.outbound_total, stats.escalated_total) == (3, 1), reader
+        assert (stats.hitl_rate, stats.success_rate) == (1.0, 1.0), reader
+        assert [(a.agent_id, a.interactions) for a in stats.top_agents] == [("support", 1)]
+        assert (stats.avg_response_ms, stats.p50_response_ms) == (800, 800), reader
+        assert [b.count for b in stats.confidence_buckets if b.count] == [1], reader
+        assert [a.model_dump() for a in agents] == [
+            {
+                "agent_id": "support",
+                "interactions": 1,
+                "avg_response_ms": 800,
+                "avg_confidence": 0.4,
+                "hitl_rate": 1.0,
+                "success_rate": None,
+                "error_rate": 0.0,
+                "uptime": 1.0,
+            }
+        ], reader

@@ -97,7 +97,7 @@ class ConversationStats(Frozen):
     p99_response_ms: float | None
     confidence_buckets: tuple[ConfidenceBucket, ...]
     hitl_rate: float | None
-    """Escalations over agent outcomes (sent, failed, escalated)."""
+    """Escalations over agent outcomes (the agent's own answers: ``walker_channels.metrics``)."""
     success_rate: float | None
     """Sent over attempted sends (sent + failed)."""
     unique_users: int

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from walker_channels.metrics import AGENT_OUTCOMES, CONFIDENCE_BUCKETS
+from walker_channels.metrics import CONFIDENCE_BUCKETS
 from walker_channels.models import Channel, EventType, Scope
 from walker_channels.sql.dialect import SqlDialect
 from walker_channels.sql.scope import scope_filter
@@ -21,8 +21,10 @@ Where = list[sa.ColumnElement[bool]]
 Statement = sa.Select[*tuple[Any, ...]]
 """A SELECT with any number of columns."""
 _e = events.c
-OUTCOME_TYPES = sorted(t.value for t in AGENT_OUTCOMES)
-OUTCOME = _e.type.in_(OUTCOME_TYPES)
+OUTCOME = _e.hitl.is_not(None)
+"""Rows of agent outcomes: ``hitl`` is set exactly for them (``metrics.event_hitl``)."""
+ESCALATION = _e.hitl.is_(True)
+"""Agent outcomes that went to a human."""
 
 
 def filters(
@@ -50,14 +52,14 @@ def is_type(event_type: EventType) -> sa.ColumnElement[bool]:
 
 
 def breakdown(dialect: SqlDialect, where: Where) -> Statement:
-    """Counts and response-time sums in one pass: rows of (agent, type, bucket, hour, n, ...).
+    """Counts and response-time sums in one pass: rows of (agent, type, hitl, bucket, hour, n, ...).
 
-    Grouping by type, agent, confidence bucket (agent outcomes) and UTC hour (inbound
-    messages) yields a few hundred rows from which the totals, the mean response time, the
-    buckets, the hourly distribution and the busiest agents are all summed up, instead of
-    one pass over the events for each of them.
+    Grouping by type, ``hitl`` (set for agent outcomes only, so it tells them apart), agent
+    and confidence bucket (agent outcomes) and UTC hour (inbound messages) yields a few
+    hundred rows from which the totals, the outcomes, the mean response time, the buckets,
+    the hourly distribution and the busiest agents are all summed up, instead of one pass
+    over the events for each of them.
     """
-    outcome = _e.type.in_(OUTCOME_TYPES)
     n: sa.ColumnClause[Any] = sa.literal_column(str(CONFIDENCE_BUCKETS))
     last: sa.ColumnClause[Any] = sa.literal_column(str(CONFIDENCE_BUCKETS - 1))
     scaled = dialect.floor_int(_e.confidence * n)
@@ -67,16 +69,17 @@ def breakdown(dialect: SqlDialect, where: Where) -> Statement:
     # CASE expressions (with their bound parameters) a second time.
     rows = (
         sa.select(
-            sa.case((outcome, _e.agent_id)).label("agent_id"),
+            sa.case((OUTCOME, _e.agent_id)).label("agent_id"),
             _e.type,
-            sa.case((outcome, bucket)).label("bucket"),
+            _e.hitl,
+            sa.case((OUTCOME, bucket)).label("bucket"),
             sa.case((is_type(EventType.INBOUND), hour)).label("hour"),
-            sa.case((outcome, _e.response_time_ms)).label("response"),
+            sa.case((OUTCOME, _e.response_time_ms)).label("response"),
         )
         .where(*where)
         .subquery()
     )
-    keys = (rows.c.agent_id, rows.c.type, rows.c.bucket, rows.c.hour)
+    keys = (rows.c.agent_id, rows.c.type, rows.c.hitl, rows.c.bucket, rows.c.hour)
     return sa.select(
         *keys,
         sa.func.count().label("n"),
@@ -107,6 +110,8 @@ def _error() -> sa.ColumnElement[int]:
 def agent_summary(dialect: SqlDialect, where: Where, seconds: int) -> Statement:
     """Per agent in one pass: interactions, sums for the means, outcome counts and windows.
 
+    ``where`` selects the rows to count: the caller restricts it to agent outcomes.
+
     The inner query groups by agent and uptime window; the outer one adds the windows up,
     so the per-agent figures and the uptime share one pass over the events. Means are
     returned as (sum, count) pairs, divided by the caller.
@@ -121,7 +126,7 @@ def agent_summary(dialect: SqlDialect, where: Where, seconds: int) -> Statement:
             sa.func.count(_e.response_time_ms).label("responses"),
             sa.func.sum(_e.confidence).label("confidence_sum"),
             sa.func.count(_e.confidence).label("confidences"),
-            count_if(is_type(EventType.ESCALATED)).label("escalated"),
+            count_if(ESCALATION).label("escalated"),
             count_if(is_type(EventType.OUTBOUND)).label("sent"),
             count_if(is_type(EventType.OUTBOUND_FAILED)).label("failed"),
             sa.func.sum(_error()).label("errors"),

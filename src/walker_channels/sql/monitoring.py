@@ -118,7 +118,7 @@ class SqlMonitoringReader:
             p95_response_ms=p95,
             p99_response_ms=p99,
             confidence_buckets=_buckets(folded.buckets),
-            hitl_rate=ratio(escalated, sent + failed + escalated),
+            hitl_rate=ratio(escalated, folded.outcomes),
             success_rate=ratio(sent, sent + failed),
             unique_users=int(users[0][0]),
             hourly_distribution=tuple(folded.hours[hour] for hour in range(24)),
@@ -162,6 +162,7 @@ class _Breakdown:
         self.agents: Counter[str] = Counter()
         self.buckets: Counter[int] = Counter()
         self.hours: Counter[int] = Counter()
+        self.outcomes = 0
         self.response_sum, self.responses = 0.0, 0
         for row in rows:
             self._add(row)
@@ -169,6 +170,8 @@ class _Breakdown:
     def _add(self, row: Any) -> None:
         n = int(row.n)
         self.types[EventType(row.type)] += n
+        if row.hitl is not None:
+            self.outcomes += n
         if row.agent_id is not None:
             self.agents[row.agent_id] += n
         if row.bucket is not None:

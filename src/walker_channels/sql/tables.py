@@ -96,6 +96,7 @@ events = sa.Table(
         "confidence",
         "response_time_ms",
         "is_error",
+        "hitl",
     ),
     sa.Index(None, "tenant_id", "channel", "participant", "occurred_at"),
 )

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC
 
 from walker_channels.metrics import (
-    AGENT_OUTCOMES,
     PERCENTILES,
     TOP_AGENTS,
     confidence_bounds,
@@ -20,6 +19,7 @@ from walker_channels.metrics import (
     decode_cursor,
     encode_cursor,
     event_is_error,
+    is_agent_outcome,
     percentile_cont,
     ratio,
     window_index,
@@ -111,7 +111,7 @@ class InMemoryMonitoringReader:
         """Totals, rates, percentiles and distributions, computed in Python."""
         matching = self._matching(query)
         types = Counter(e.type for e in matching)
-        outcomes = [e for e in matching if e.type in AGENT_OUTCOMES]
+        outcomes = [e for e in matching if is_agent_outcome(e)]
         times = sorted(t for e in outcomes if (t := _response_time(e)) is not None)
         p50, p95, p99 = (percentile_cont(times, f) for f in PERCENTILES)
         sent, failed = types[EventType.OUTBOUND], types[EventType.OUTBOUND_FAILED]
@@ -138,7 +138,7 @@ class InMemoryMonitoringReader:
         by_agent: defaultdict[str, list[ConversationEvent]] = defaultdict(list)
         for event in self._matching(query):
             agent = _agent_id(event)
-            if event.type in AGENT_OUTCOMES and agent is not None:
+            if is_agent_outcome(event) and agent is not None:
                 by_agent[agent].append(event)
         results = [_analytics(agent, rows, seconds) for agent, rows in by_agent.items()]
         return sorted(results, key=lambda a: (-a.interactions, a.agent_id))
