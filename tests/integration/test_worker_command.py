@@ -8,6 +8,11 @@ a separate process would be.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +40,7 @@ pytestmark = pytest.mark.anyio
 NUMBER, PERSON = "+14155238886", "+14155552671"
 PSEUDONYM_KEY = "worker-test-key"
 REPLY_SECONDS = 10.0
+STARTUP_SECONDS = 30.0
 
 
 class CountingTransport(RecordingTransport):
@@ -111,3 +117,30 @@ async def test_the_worker_answers_every_queued_message_and_stops_when_told(
 def test_the_worker_refuses_a_batch_or_idle_time_that_is_not_positive(flag: str) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["worker", flag, "0"])
+
+
+def test_the_worker_command_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
+    database = tmp_path / "walker.db"
+    env = {
+        **os.environ,
+        "WALKER_DATABASE_URL": f"sqlite:///{database}",
+        "WALKER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "LANGFLOW_BASE_URL": "http://127.0.0.1:9",
+        "LANGFLOW_FLOW_ID": "support",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "worker-test-token",
+        "TWILIO_WHATSAPP_FROM": NUMBER,
+    }
+    command = "from walker_channels.cli import main; raise SystemExit(main(['worker']))"
+    worker = subprocess.Popen([sys.executable, "-c", command], env=env, stderr=subprocess.PIPE)  # noqa: S603
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not database.exists() and worker.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert database.exists(), "the worker did not start"
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=STARTUP_SECONDS) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.wait()
