@@ -6,7 +6,6 @@ pseudonyms and messages as short redacted previews.
 
 from __future__ import annotations
 
-from walker_channels.clock import SystemClock
 from walker_channels.models import (
     Channel,
     ConversationStats,
@@ -39,11 +38,11 @@ class AdminEndpoints:
     """Monitoring reads and review decisions, for superusers."""
 
     def __init__(
-        self, *, monitoring: MonitoringReader, review: ReviewService, clock: Clock | None = None
+        self, *, monitoring: MonitoringReader, review: ReviewService, clock: Clock
     ) -> None:
         self._monitoring = monitoring
         self._review = review
-        self._clock = clock or SystemClock()
+        self._clock = clock
 
     def endpoints(self) -> list[Endpoint]:
         """The endpoints this group serves."""
