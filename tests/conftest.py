@@ -1,8 +1,13 @@
-"""Shared test configuration: async tests run on asyncio through the anyio plugin."""
+"""Shared test configuration: async tests run on asyncio through the anyio plugin, and the
+SQL tests get their database (a SQLite file, or a PostgreSQL schema of their own)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -23,3 +28,34 @@ def postgres_url() -> str:
             "PostgreSQL tests need WALKER_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
         )
     return url
+
+
+def _schema(postgres_url: str) -> Iterator[str]:
+    from walker_channels.sql.schemas import create_schema, drop_schema
+
+    name = f"walker_test_{uuid4().hex[:12]}"
+    asyncio.run(create_schema(postgres_url, name))
+    try:
+        yield name
+    finally:
+        asyncio.run(drop_schema(postgres_url, name))
+
+
+@pytest.fixture(scope="module")
+def pg_schema(postgres_url: str) -> Iterator[str]:
+    """An empty schema of the test module's own on the shared server, dropped after it."""
+    yield from _schema(postgres_url)
+
+
+@pytest.fixture
+def fresh_pg_schema(postgres_url: str) -> Iterator[str]:
+    """An empty schema for one test, dropped after it."""
+    yield from _schema(postgres_url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """``(url, schema)`` of the database a SQL test uses: a new SQLite file, or ``pg_schema``."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'walker.db'}", None
+    return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")

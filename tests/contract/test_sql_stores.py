@@ -6,10 +6,9 @@ The in-memory monitoring reader runs the monitoring suite too, as the reference.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from sqlalchemy import select, text
@@ -18,7 +17,6 @@ from walker_channels.exceptions import ConfigurationError, Conflict, NotFound, S
 from walker_channels.models import Address, Channel, OutboundState
 from walker_channels.sql import SqlStores, create_engine, database_url, metadata
 from walker_channels.sql.events import event_from_row
-from walker_channels.sql.schemas import create_schema, drop_schema
 from walker_channels.sql.tables import events
 from walker_channels.testing import InMemoryEventStore, InMemoryMonitoringReader
 from walker_channels.testing.contracts import (
@@ -38,27 +36,15 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
-def pg_schema(postgres_url: str) -> Iterator[str]:
-    """A schema of our own on the shared server, with the tables, dropped after the module."""
-    name = f"walker_contract_{uuid4().hex[:12]}"
+def pg_schema(pg_schema: str, postgres_url: str) -> str:
+    """The module's schema, with the tables created once."""
 
-    async def setup() -> None:
-        await create_schema(postgres_url, name)
-        stores = SqlStores.from_url(postgres_url, schema=name)
-        await stores.create_all()
-        await stores.dispose()
+    async def create_tables() -> None:
+        async with SqlStores.from_url(postgres_url, schema=pg_schema) as stores:
+            await stores.create_all()
 
-    asyncio.run(setup())
-    yield name
-    asyncio.run(drop_schema(postgres_url, name))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
-    """Where the stores live: a fresh SQLite file, or our PostgreSQL schema."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'walker.db'}", None
-    return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+    asyncio.run(create_tables())
+    return pg_schema
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@ databases, and ``walker-channels db upgrade`` runs them."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
@@ -27,7 +25,6 @@ from walker_channels.models import (
 from walker_channels.sql import create_engine, current_revision, downgrade, metadata, upgrade
 from walker_channels.sql.events import event_row
 from walker_channels.sql.migrate import VERSION_TABLE
-from walker_channels.sql.schemas import create_schema, drop_schema
 from walker_channels.sql.tables import events
 from walker_channels.testing.contracts import T0, agent_outcome
 
@@ -37,20 +34,9 @@ HEAD = "0002"
 
 
 @pytest.fixture
-def pg_schema(postgres_url: str) -> Iterator[str]:
-    """A fresh, empty schema for one test, dropped afterwards."""
-    name = f"walker_migrate_{uuid4().hex[:12]}"
-    asyncio.run(create_schema(postgres_url, name))
-    yield name
-    asyncio.run(drop_schema(postgres_url, name))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
-    """An empty database: a new SQLite file or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'migrate.db'}", None
-    return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+def pg_schema(fresh_pg_schema: str) -> str:
+    """Migrations start from nothing: a new empty schema for every test."""
+    return fresh_pg_schema
 
 
 @pytest.fixture

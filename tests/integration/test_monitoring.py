@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -31,7 +28,6 @@ from walker_channels.models import (
 )
 from walker_channels.privacy import pseudonymize
 from walker_channels.sql import SqlStores
-from walker_channels.sql.schemas import create_schema, drop_schema
 from walker_channels.testing import InMemoryEventStore, InMemoryMonitoringReader
 from walker_channels.testing.contracts import ALL, T0, agent_outcome
 
@@ -155,23 +151,6 @@ async def _check(url: str, schema: str | None, events: list[ConversationEvent], 
     text = str(_dump(sql_results))
     assert not [person for person in PEOPLE if person in text]
     assert "example.com" not in text
-
-
-@pytest.fixture(scope="module")
-def pg_schema(postgres_url: str) -> Iterator[str]:
-    """A schema of our own on the shared server, dropped after the module."""
-    name = f"walker_monitoring_{uuid4().hex[:12]}"
-    asyncio.run(create_schema(postgres_url, name))
-    yield name
-    asyncio.run(drop_schema(postgres_url, name))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
-    """The database the property runs against (reused, emptied per example)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'monitoring.db'}", None
-    return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
 
 
 @settings(

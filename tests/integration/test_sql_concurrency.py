@@ -4,10 +4,8 @@ against one SQLite file or one PostgreSQL schema."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
@@ -15,28 +13,10 @@ import sqlalchemy as sa
 from walker_channels.exceptions import AlreadyDecided
 from walker_channels.models import ApprovalStatus, Channel, Decision
 from walker_channels.sql import SqlStores
-from walker_channels.sql.schemas import create_schema, drop_schema
 from walker_channels.sql.tables import events
 from walker_channels.testing.contracts import DAY, T0, approval, brief_schedule, inbound, queued
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def pg_schema(postgres_url: str) -> Iterator[str]:
-    """A schema of our own on the shared server, dropped after the module."""
-    name = f"walker_concurrency_{uuid4().hex[:12]}"
-    asyncio.run(create_schema(postgres_url, name))
-    yield name
-    asyncio.run(drop_schema(postgres_url, name))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
-    """One database shared by every writer of a test."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shared.db'}", None
-    return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
 
 
 @pytest.fixture
