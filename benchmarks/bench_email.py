@@ -17,8 +17,9 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-from walker_channels.email import SmtpConfig, SmtpSecurity, SmtpTransport, TemplateCatalog
+from walker_channels.email import SmtpConfig, SmtpSecurity, SmtpTransport
 from walker_channels.models import Address, Channel, EmailContent, OutboundMessage, SendResult
+from walker_channels.services.email import TemplateCatalog
 
 BATCH = 1_000
 WARM_UP = 20

@@ -43,12 +43,12 @@ import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
 
 from walker_channels.agents import echo_agent
+from walker_channels.app import Services, Settings, build_services
+from walker_channels.app.sweeper import Sweeper
 from walker_channels.models import Channel, Scope, StatsQuery
 from walker_channels.sql import SqlStores
 from walker_channels.testing import RecordingTransport, TwilioSigner
 from walker_channels.twilio import parse_inbound_form
-from walker_channels.web import Services, Settings, build_services
-from walker_channels.web.sweeper import Sweeper
 from walker_channels_fastapi import create_router
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,10 +18,10 @@ import uvicorn
 from fastapi import FastAPI, Header
 
 from walker_channels.agents import CallableRunner
+from walker_channels.app import Services, Settings, build_services
 from walker_channels.models import AgentReply, AgentRequest, Principal
 from walker_channels.ports import MessageTransport
 from walker_channels.sql import SqlStores
-from walker_channels.web import Services, Settings, build_services
 from walker_channels_fastapi import ServicesDep, create_router
 
 TENANT = "acme"

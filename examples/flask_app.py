@@ -17,10 +17,10 @@ import os
 import flask
 
 from walker_channels.agents import CallableRunner
+from walker_channels.app import Services, Settings, build_services
 from walker_channels.models import AgentReply, AgentRequest, Principal
 from walker_channels.ports import MessageTransport
 from walker_channels.sql import SqlStores
-from walker_channels.web import Services, Settings, build_services
 from walker_channels_flask import WalkerChannels
 
 TENANT = "acme"

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pydantic import Field, field_validator
 
 from walker_channels.models import EscalationReason, RiskLevel
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 
 DEFAULT_THRESHOLD = 0.6
 LOW_RISK_MARGIN = 0.1

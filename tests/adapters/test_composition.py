@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from walker_channels import ConfigurationError, Principal
 from walker_channels.agents import LangflowRunner, echo_agent
+from walker_channels.app import Settings, WebConfig, build_services
 from walker_channels.exceptions import (
     AlreadyDecided,
     InvalidPhoneNumber,
@@ -26,9 +27,6 @@ from walker_channels.web import (
     HttpApi,
     NeutralRequest,
     NeutralResponse,
-    Settings,
-    WebConfig,
-    build_services,
     error_response,
 )
 

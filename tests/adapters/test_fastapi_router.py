@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from web_harness import BASE_URL, WEBHOOK, as_user, build_test_services, fastapi_principal
 
-from walker_channels.web import Services
+from walker_channels.app import Services
 from walker_channels_fastapi import ServicesDep, create_router
 
 TABLE = {

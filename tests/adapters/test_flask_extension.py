@@ -20,9 +20,10 @@ from web_harness import (
 )
 
 from walker_channels.agents import CallableRunner
+from walker_channels.app import Services
 from walker_channels.models import AgentRequest
 from walker_channels.testing import TwilioSigner
-from walker_channels.web import Services, admin_scope
+from walker_channels.web import admin_scope
 from walker_channels_flask import EXTENSION_KEY, WalkerChannels
 
 

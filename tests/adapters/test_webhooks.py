@@ -22,9 +22,9 @@ from web_harness import (
 )
 
 from walker_channels import SIGNATURE_HEADER, SignatureAlgorithm
+from walker_channels.app.sweeper import Sweeper
 from walker_channels.testing import TwilioSigner
 from walker_channels.twilio import parse_inbound_form
-from walker_channels.web.sweeper import Sweeper
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 UNKNOWN_NUMBER = "+14155550199"

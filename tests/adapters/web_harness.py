@@ -23,13 +23,13 @@ from fastapi.testclient import TestClient
 
 from walker_channels import SIGNATURE_HEADER, Channel, Principal
 from walker_channels.agents import echo_agent
-from walker_channels.email import StaticBriefData
+from walker_channels.app import Services, Settings, build_services
 from walker_channels.models import AgentRequest, BriefMetric
 from walker_channels.ports import AgentRunner
 from walker_channels.services import ServiceConfig
+from walker_channels.services.email import StaticBriefData
 from walker_channels.sql import SqlStores
 from walker_channels.testing import RecordingTransport, TwilioSigner
-from walker_channels.web import Services, Settings, build_services
 from walker_channels_fastapi import create_router
 from walker_channels_flask import WalkerChannels
 

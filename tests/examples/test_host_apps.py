@@ -23,9 +23,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from walker_channels.app import Settings
 from walker_channels.models import Channel
 from walker_channels.testing import RecordingTransport, TwilioSigner
-from walker_channels.web import Settings
 from walker_channels_flask import WalkerChannels
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

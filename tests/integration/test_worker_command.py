@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from walker_channels.agents import echo_agent
+from walker_channels.app import Settings, build_services
 from walker_channels.cli import build_parser
+from walker_channels.cli.worker import run_worker
 from walker_channels.models import (
     Address,
     Channel,
@@ -32,8 +34,6 @@ from walker_channels.models import (
 from walker_channels.services import AcceptOutcome
 from walker_channels.sql import SqlStores
 from walker_channels.testing import RecordingTransport
-from walker_channels.web import Settings, build_services
-from walker_channels.web.commands import run_worker
 
 pytestmark = pytest.mark.anyio
 

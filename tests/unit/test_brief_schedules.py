@@ -11,7 +11,16 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from pydantic import ValidationError
 
-from walker_channels.email import (
+from walker_channels.exceptions import ConfigurationError, InvalidEmailAddress, ProviderError
+from walker_channels.models import (
+    BriefMetric,
+    BriefRunState,
+    BriefSchedule,
+    Channel,
+    OutboundMessage,
+    SendResult,
+)
+from walker_channels.services.email import (
     BriefScheduler,
     DailyBriefService,
     EmailOutbox,
@@ -23,15 +32,6 @@ from walker_channels.email import (
     TemplateCatalog,
     due_date,
     scheduled_at,
-)
-from walker_channels.exceptions import ConfigurationError, InvalidEmailAddress, ProviderError
-from walker_channels.models import (
-    BriefMetric,
-    BriefRunState,
-    BriefSchedule,
-    Channel,
-    OutboundMessage,
-    SendResult,
 )
 from walker_channels.testing import (
     FixedClock,
@@ -315,7 +315,7 @@ async def test_a_worker_that_outlived_its_lease_leaves_the_outcome_to_the_one_th
         takeovers.append(await kit.scheduler.run_due())
 
     transport.meanwhile = another_caller_after_the_lease
-    with caplog.at_level(logging.WARNING, logger="walker_channels.email.schedules"):
+    with caplog.at_level(logging.WARNING, logger="walker_channels.services.email.schedules"):
         stalled = await kit.scheduler.run_due()
 
     assert stalled.count(RunOutcome.FAILED) == 1

@@ -7,15 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from walker_channels.email import (
-    BriefConfig,
-    ConversationBriefData,
-    DailyBriefRequest,
-    DailyBriefService,
-    EmailOutbox,
-    StaticBriefData,
-    TemplateCatalog,
-)
 from walker_channels.exceptions import AgentError, InvalidEmailAddress, ProviderError
 from walker_channels.models import (
     AgentReply,
@@ -29,6 +20,15 @@ from walker_channels.models import (
 )
 from walker_channels.ports import AgentRunner
 from walker_channels.privacy import pseudonymize
+from walker_channels.services.email import (
+    BriefConfig,
+    ConversationBriefData,
+    DailyBriefRequest,
+    DailyBriefService,
+    EmailOutbox,
+    StaticBriefData,
+    TemplateCatalog,
+)
 from walker_channels.testing import (
     FixedClock,
     InMemoryEventStore,

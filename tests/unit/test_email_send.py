@@ -9,17 +9,17 @@ import pytest
 from pydantic import ValidationError
 
 import walker_channels.email
-from walker_channels.email import (
-    ConsoleEmailTransport,
+from walker_channels.email import ConsoleEmailTransport
+from walker_channels.exceptions import ConfigurationError, InvalidEmailAddress, TransportError
+from walker_channels.models import Channel, OutboundEvent, OutboundFailedEvent
+from walker_channels.privacy import pseudonymize
+from walker_channels.services.email import (
     EmailOutbox,
     EmailSendRequest,
     EmailService,
     TemplateCatalog,
     UnknownTemplate,
 )
-from walker_channels.exceptions import ConfigurationError, InvalidEmailAddress, TransportError
-from walker_channels.models import Channel, OutboundEvent, OutboundFailedEvent
-from walker_channels.privacy import pseudonymize
 from walker_channels.testing import FixedClock, InMemoryEventStore, RecordingTransport
 
 pytestmark = pytest.mark.anyio

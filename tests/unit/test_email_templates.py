@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from walker_channels.email import (
+from walker_channels.exceptions import ConfigurationError, InvalidInput, NotFound
+from walker_channels.services.email import (
     TemplateCatalog,
     TemplateCategory,
     TemplateError,
     TemplateInfo,
     UnknownTemplate,
 )
-from walker_channels.email.template_filters import number, signed_pct
-from walker_channels.exceptions import ConfigurationError, InvalidInput, NotFound
+from walker_channels.services.email.template_filters import number, signed_pct
 
 SAMPLES: dict[str, object] = {
     "recipient_name": "Ann",

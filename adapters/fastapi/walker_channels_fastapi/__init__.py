@@ -1,6 +1,6 @@
 """FastAPI integration for walker-channels: a router factory and a services dependency.
 
-from walker_channels.web import Settings, build_services
+from walker_channels.app import Settings, build_services
 from walker_channels_fastapi import create_router
 
 services = build_services(Settings())

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from walker_channels.app import Services
 from walker_channels.exceptions import ConfigurationError, WalkerError
 from walker_channels.models import Principal
 from walker_channels.web import (
@@ -25,7 +26,6 @@ from walker_channels.web import (
     MultiDict,
     NeutralRequest,
     NeutralResponse,
-    Services,
     read_limited,
 )
 from walker_channels_fastapi._openapi import operation_extra

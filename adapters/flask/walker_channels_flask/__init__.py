@@ -1,6 +1,6 @@
 """Flask integration for walker-channels: an extension that registers a blueprint.
 
-from walker_channels.web import Settings, build_services
+from walker_channels.app import Settings, build_services
 from walker_channels_flask import WalkerChannels
 
 WalkerChannels(build_services(Settings()), principal=current_principal).init_app(app)

@@ -18,6 +18,7 @@ from typing import TypeVar
 import flask
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from walker_channels.app import Services
 from walker_channels.exceptions import WalkerError
 from walker_channels.models import Principal
 from walker_channels.web import (
@@ -29,7 +30,6 @@ from walker_channels.web import (
     MultiDict,
     NeutralRequest,
     NeutralResponse,
-    Services,
     read_limited_sync,
 )
 

@@ -56,7 +56,7 @@ from walker_channels.agents.extract import (
 from walker_channels.agents.langflow_errors import RETRYABLE_STATUSES, error_for_status, redact
 from walker_channels.exceptions import AgentError, AgentTimeout, InvalidAgentReply
 from walker_channels.models import AgentReply, AgentRequest
-from walker_channels.models._base import Frozen, JsonObject
+from walker_channels.models.base import Frozen, JsonObject
 
 RUN_PATH = "/api/v1/run/"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from email.utils import parseaddr
 from enum import StrEnum
 
@@ -11,7 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_core import ErrorDetails
 
 from walker_channels.exceptions import ConfigurationError, InvalidEmailAddress
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 
 
 class SmtpSecurity(StrEnum):
@@ -54,7 +53,7 @@ class SmtpConfig(Frozen):
     @classmethod
     def _valid_sender(cls, value: str) -> str:
         # Imported here so that the settings can read SmtpSecurity without the "email" extra.
-        from walker_channels.email.addresses import validate_email_address
+        from walker_channels.emails import validate_email_address
 
         _, address = parseaddr(value)
         try:
@@ -78,25 +77,6 @@ class SmtpConfig(Frozen):
     def sender_address(self) -> str:
         """The bare address of ``sender`` (the SMTP envelope sender)."""
         return parseaddr(self.sender)[1]
-
-
-class BriefConfig(Frozen):
-    """How daily briefs are made."""
-
-    template_name: str = "daily_brief"
-    agent_id: str | None = "email"
-    """The agent asked for recommendations (the seed's "email agent")."""
-    agent_timeout: timedelta = timedelta(seconds=20)
-    max_recommendations: int = Field(default=5, ge=1, le=20)
-    dashboard_url: str | None = None
-    """Linked at the end of every brief, when set."""
-
-    @field_validator("agent_timeout")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("agent_timeout must be positive")
-        return value
 
 
 _ENV_FIELDS = {

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import TextIO
 
-from walker_channels.email.addresses import redact_email, validate_email_address
 from walker_channels.email.mime import build_email
+from walker_channels.emails import redact_email, validate_email_address
 from walker_channels.exceptions import MessageRejected
 from walker_channels.models import Channel, DeliveryStatus, OutboundMessage, SendResult
 from walker_channels.ports import Clock

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 import aiosmtplib
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from walker_channels.email.addresses import validate_email_address
 from walker_channels.email.config import SmtpConfig, SmtpSecurity
 from walker_channels.email.mime import build_email, to_wire
 from walker_channels.email.smtp_errors import translate_smtp_error
+from walker_channels.emails import validate_email_address
 from walker_channels.exceptions import MessageRejected, TransportError
 from walker_channels.models import Channel, DeliveryStatus, OutboundMessage, SendResult
 from walker_channels.ports import Clock

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from walker_channels.models._base import AwareDatetime, JsonObject
 from walker_channels.models.agents import AgentReply, AgentRequest
 from walker_channels.models.approvals import (
     Approval,
@@ -13,6 +12,7 @@ from walker_channels.models.approvals import (
     SlaStatus,
 )
 from walker_channels.models.auth import Principal
+from walker_channels.models.base import AwareDatetime, JsonObject
 from walker_channels.models.briefs import BriefMetric, CampaignUpdate
 from walker_channels.models.events import (
     EVENT_ADAPTER,

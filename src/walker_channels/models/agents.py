@@ -6,7 +6,7 @@ import math
 
 from pydantic import Field, field_validator
 
-from walker_channels.models._base import Frozen, JsonObject
+from walker_channels.models.base import Frozen, JsonObject
 from walker_channels.models.messages import Address, Channel, Media
 
 

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from pydantic import Field
 
-from walker_channels.models._base import AwareDatetime, Frozen, JsonObject
+from walker_channels.models.base import AwareDatetime, Frozen, JsonObject
 from walker_channels.models.messages import Address, Channel
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 
 
 class BriefMetric(Frozen):

@@ -8,8 +8,8 @@ from uuid import uuid4
 
 from pydantic import Field, TypeAdapter
 
-from walker_channels.models._base import AwareDatetime, Frozen, JsonObject
 from walker_channels.models.approvals import EscalationReason, RiskLevel
+from walker_channels.models.base import AwareDatetime, Frozen, JsonObject
 from walker_channels.models.messages import Channel, DeliveryStatus
 
 

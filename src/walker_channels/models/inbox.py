@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from walker_channels.models._base import AwareDatetime, Frozen
+from walker_channels.models.base import AwareDatetime, Frozen
 from walker_channels.models.messages import InboundMessage
 
 

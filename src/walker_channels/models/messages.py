@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import ConfigDict, Field, model_validator
 
-from walker_channels.models._base import AwareDatetime, Frozen
+from walker_channels.models.base import AwareDatetime, Frozen
 
 
 class Channel(StrEnum):

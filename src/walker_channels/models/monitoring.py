@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 from pydantic import Field
 
-from walker_channels.models._base import AwareDatetime, Frozen
+from walker_channels.models.base import AwareDatetime, Frozen
 from walker_channels.models.events import Direction, EventType
 from walker_channels.models.messages import Channel
 

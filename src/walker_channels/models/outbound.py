@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from walker_channels.models._base import AwareDatetime, Frozen
+from walker_channels.models.base import AwareDatetime, Frozen
 from walker_channels.models.messages import Channel, DeliveryStatus
 
 

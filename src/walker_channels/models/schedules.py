@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from walker_channels.models._base import AwareDatetime, Frozen
+from walker_channels.models.base import AwareDatetime, Frozen
 
 
 def _new_id() -> str:

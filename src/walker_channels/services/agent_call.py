@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from walker_channels.exceptions import AgentError, AgentTimeout, InvalidAgentReply
 from walker_channels.models import AgentReply, AgentRequest, EscalationReason
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 from walker_channels.ports import AgentRunner, Clock
 
 log = logging.getLogger(__name__)

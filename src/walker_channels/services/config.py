@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 from walker_channels.privacy import pseudonymize
 from walker_channels.routing import RoutingPolicy
 from walker_channels.sessions import DEFAULT_SESSION_TIMEOUT

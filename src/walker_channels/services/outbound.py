@@ -21,7 +21,7 @@ from walker_channels.models import (
     OutboundState,
     SendResult,
 )
-from walker_channels.models._base import Frozen, JsonObject
+from walker_channels.models.base import Frozen, JsonObject
 from walker_channels.ports import Clock, EventStore, MessageTransport, OutboundLedger
 from walker_channels.services.config import ServiceConfig
 from walker_channels.services.keys import outbound_event_key

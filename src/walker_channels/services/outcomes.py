@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from walker_channels.models import OutboundState
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 
 
 class AcceptOutcome(StrEnum):

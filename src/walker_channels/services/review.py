@@ -26,7 +26,7 @@ from walker_channels.models import (
     RejectedEvent,
     Scope,
 )
-from walker_channels.models._base import JsonObject
+from walker_channels.models.base import JsonObject
 from walker_channels.ports import ApprovalStore, Clock, EventStore, ReviewNotifier
 from walker_channels.services.config import ExpiryPolicy, ServiceConfig
 from walker_channels.services.escalation import reply_sender

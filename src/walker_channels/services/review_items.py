@@ -12,7 +12,7 @@ from walker_channels.models import (
     RiskLevel,
     SlaStatus,
 )
-from walker_channels.models._base import AwareDatetime, Frozen
+from walker_channels.models.base import AwareDatetime, Frozen
 from walker_channels.privacy import preview
 from walker_channels.services.config import ServiceConfig
 from walker_channels.services.outbound import SendReceipt

@@ -20,6 +20,11 @@ from walker_channels.testing.fakes import (
 )
 from walker_channels.testing.monitoring import InMemoryMonitoringReader
 from walker_channels.testing.signer import TwilioSigner, with_body_hash
+from walker_channels.testing.simulated_twilio import (
+    SimulatedAnswer,
+    SimulatedMessage,
+    SimulatedTwilio,
+)
 
 __all__ = [
     "FixedClock",
@@ -33,6 +38,9 @@ __all__ = [
     "RecordingTransport",
     "ScriptStep",
     "ScriptedAgent",
+    "SimulatedAnswer",
+    "SimulatedMessage",
+    "SimulatedTwilio",
     "TwilioSigner",
     "in_scope",
     "with_body_hash",

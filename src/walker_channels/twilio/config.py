@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, SecretStr, ValidationInfo, field_validat
 
 from walker_channels.exceptions import InvalidPhoneNumber
 from walker_channels.models import Channel
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 from walker_channels.phones import normalize_phone
 from walker_channels.twilio.forms import is_http_url
 

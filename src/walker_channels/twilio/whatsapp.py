@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pydantic import Field
 
 from walker_channels.exceptions import InvalidInput, InvalidPhoneNumber
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 from walker_channels.twilio.forms import RawForm, raw_form, single
 
 _REFERRAL_PREFIX = "Referral"

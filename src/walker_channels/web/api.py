@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from walker_channels.app.config import WebConfig
+from walker_channels.app.runtime import Services
 from walker_channels.models import Principal
 from walker_channels.web.admin_endpoints import AdminEndpoints
 from walker_channels.web.auth import require_access
 from walker_channels.web.channel_endpoints import WhatsAppSendEndpoints
-from walker_channels.web.config import WebConfig
 from walker_channels.web.endpoints import Endpoint
 from walker_channels.web.errors import error_response
 from walker_channels.web.limits import check_declared_length
 from walker_channels.web.requests import Headers, NeutralRequest, NeutralResponse
-from walker_channels.web.services import Services
 from walker_channels.web.twilio_endpoints import TwilioEndpoints
 
 

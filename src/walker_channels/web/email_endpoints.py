@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import time
 
-from walker_channels.email import (
+from walker_channels.models import AwareDatetime, BriefSchedule, Principal
+from walker_channels.models.base import Frozen
+from walker_channels.services.email import (
     BriefReceipt,
     BriefScheduler,
     DailyBriefRequest,
@@ -18,8 +20,6 @@ from walker_channels.email import (
     ScheduleBriefRequest,
     TemplateInfo,
 )
-from walker_channels.models import AwareDatetime, BriefSchedule, Principal
-from walker_channels.models._base import Frozen
 from walker_channels.web.auth import Access, require_tenant
 from walker_channels.web.channel_endpoints import CHANNELS
 from walker_channels.web.endpoints import Endpoint

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterable, Callable, Mapping
 
 from walker_channels.exceptions import InvalidInput, PayloadTooLarge
 
-DEFAULT_MAX_BODY_BYTES = 1_000_000
 _CHUNK = 65_536
 
 

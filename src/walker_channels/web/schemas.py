@@ -20,7 +20,7 @@ from walker_channels.models import (
     Media,
     WhatsAppTemplate,
 )
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 from walker_channels.services import ReviewItem
 
 

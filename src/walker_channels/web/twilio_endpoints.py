@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from functools import partial
 
+from walker_channels.app.config import WebConfig, WebhookProcessing
 from walker_channels.models import Principal
 from walker_channels.ports import Clock
 from walker_channels.services import AcceptOutcome, ConversationService, DeliveryTracker
 from walker_channels.twilio import LEDGER_KEY_PARAM, parse_inbound_form, parse_status_callback
 from walker_channels.web.auth import Access
 from walker_channels.web.channel_endpoints import CHANNELS
-from walker_channels.web.config import WebConfig, WebhookProcessing
 from walker_channels.web.endpoints import Endpoint
 from walker_channels.web.requests import FORM_CONTENT_TYPE, NeutralRequest, NeutralResponse
 from walker_channels.web.schemas import TwilioMessageForm, TwilioStatusForm

@@ -10,6 +10,7 @@ import logging
 from enum import StrEnum
 from typing import NoReturn
 
+from walker_channels.app.config import WebConfig
 from walker_channels.exceptions import InvalidSignature
 from walker_channels.signatures import (
     SIGNATURE_HEADER,
@@ -19,7 +20,6 @@ from walker_channels.signatures import (
     verify_twilio_signature,
 )
 from walker_channels.urls import public_request_url
-from walker_channels.web.config import WebConfig
 from walker_channels.web.requests import MultiDict, NeutralRequest
 
 logger = logging.getLogger("walker_channels.web.webhooks")

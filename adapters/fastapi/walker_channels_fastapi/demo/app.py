@@ -1,6 +1,6 @@
 """The demo's FastAPI app: the library's router on the demo's services, plus its stand-ins.
 
-The services and stand-ins come from :func:`walker_channels.demo.compose.build_demo`; this
+The services and stand-ins come from :func:`walker_channels_fastapi.demo.compose.build_demo`; this
 module only serves them: :func:`~walker_channels_fastapi.create_router` with a bearer-token
 principal, the simulated Twilio Messages API, and the demo's outbox reads.
 """
@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import Depends, FastAPI
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from walker_channels.demo.compose import Demo, build_demo
-from walker_channels.demo.config import DemoPlan
 from walker_channels.models import Principal
 from walker_channels.ports import Clock
+from walker_channels_fastapi.demo.compose import Demo, build_demo
+from walker_channels_fastapi.demo.config import DemoPlan
 from walker_channels_fastapi.demo.routes import outbox_router, simulator_router
 from walker_channels_fastapi.router import create_router
 

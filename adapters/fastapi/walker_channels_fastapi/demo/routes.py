@@ -16,14 +16,14 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from walker_channels.demo.banner import EMAILS_PATH, MESSAGES_PATH
-from walker_channels.demo.config import SIMULATOR_PREFIX
-from walker_channels.demo.simulated_twilio import SimulatedMessage, SimulatedTwilio
-from walker_channels.demo.status_reports import DeliveryReporter
 from walker_channels.exceptions import WalkerError
 from walker_channels.models import Principal
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
+from walker_channels.testing.simulated_twilio import SimulatedMessage, SimulatedTwilio
 from walker_channels.web import error_response, read_limited, require_superuser
+from walker_channels_fastapi.demo.banner import EMAILS_PATH, MESSAGES_PATH
+from walker_channels_fastapi.demo.config import SIMULATOR_PREFIX
+from walker_channels_fastapi.demo.status_reports import DeliveryReporter
 
 PrincipalDependency = Callable[..., Principal | None]
 SIMULATOR_BODY_LIMIT = 64 * 1024

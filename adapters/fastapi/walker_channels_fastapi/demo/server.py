@@ -14,10 +14,10 @@ from typing import TextIO
 import uvicorn
 from sqlalchemy.engine import make_url
 
-from walker_channels.demo.banner import banner
-from walker_channels.demo.config import DemoOptions, plan_demo
-from walker_channels.web import Settings
+from walker_channels.app import Settings
 from walker_channels_fastapi.demo.app import create_demo_app
+from walker_channels_fastapi.demo.banner import banner
+from walker_channels_fastapi.demo.config import DemoOptions, plan_demo
 
 
 def run_demo(options: DemoOptions, environ: Mapping[str, str], *, out: TextIO | None = None) -> int:

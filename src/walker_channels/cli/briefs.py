@@ -24,9 +24,9 @@ from walker_channels.clock import SystemClock
 from walker_channels.exceptions import ConfigurationError, StoreError, WalkerError
 
 if TYPE_CHECKING:
-    from walker_channels.email.schedules import RunDueReport
-    from walker_channels.email.sources import StatsReader
     from walker_channels.ports import BriefDataSource, MessageTransport
+    from walker_channels.services.email.schedules import RunDueReport
+    from walker_channels.services.email.sources import StatsReader
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./walker-channels.db"
 """The same default as the web settings (and so the demo)."""
@@ -65,7 +65,7 @@ def _run_due(args: argparse.Namespace) -> int:
 
 
 def _print_report(report: RunDueReport) -> int:
-    from walker_channels.email import RunOutcome
+    from walker_channels.services.email import RunOutcome
 
     counts = ", ".join(f"{report.count(outcome)} {outcome}" for outcome in RunOutcome)
     print(f"checked {report.checked} schedules: {counts}")
@@ -77,13 +77,13 @@ def _print_report(report: RunDueReport) -> int:
 
 async def run_due_from_env(environ: Mapping[str, str], args: argparse.Namespace) -> RunDueReport:
     """Wire a scheduler from ``environ`` and the options, run it once, close the database."""
-    from walker_channels.email import (
+    from walker_channels.services.email import (
         BriefScheduler,
         DailyBriefService,
         EmailOutbox,
         TemplateCatalog,
     )
-    from walker_channels.email.schedules import DEFAULT_LEASE
+    from walker_channels.services.email.schedules import DEFAULT_LEASE
     from walker_channels.sql import SqlStores
 
     key = environ.get("WALKER_PSEUDONYM_KEY")
@@ -122,7 +122,7 @@ def _transport(environ: Mapping[str, str], *, console: bool) -> MessageTransport
 
 
 def _data_source(path: str | None, reader: StatsReader) -> BriefDataSource:
-    from walker_channels.email import ConversationBriefData
+    from walker_channels.services.email import ConversationBriefData
 
     if path:
         source: BriefDataSource = _load(path)

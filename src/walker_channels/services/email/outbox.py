@@ -18,7 +18,7 @@ from walker_channels.models import (
     OutboundMessage,
     SendResult,
 )
-from walker_channels.models._base import Frozen, JsonObject
+from walker_channels.models.base import Frozen, JsonObject
 from walker_channels.ports import Clock, EventStore, MessageTransport
 from walker_channels.privacy import pseudonymize
 

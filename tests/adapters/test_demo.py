@@ -13,16 +13,16 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from walker_channels.demo import DemoOptions, SimulatedTwilio, plan_demo
-from walker_channels.demo.banner import banner
-from walker_channels.demo.commands import simulated_request
-from walker_channels.demo.config import SIMULATED_ACCOUNT_SID
+from walker_channels.app import Settings
 from walker_channels.exceptions import ConfigurationError, ProviderError
 from walker_channels.models import Address, Channel, OutboundMessage
 from walker_channels.signatures import SIGNATURE_HEADER, verify_twilio_signature
-from walker_channels.testing import FixedClock
+from walker_channels.testing import FixedClock, SimulatedTwilio
 from walker_channels.twilio import RetrySettings, TwilioConfig, TwilioTransport
-from walker_channels.web import Settings
+from walker_channels_fastapi.demo import DemoOptions, plan_demo
+from walker_channels_fastapi.demo.banner import banner
+from walker_channels_fastapi.demo.commands import simulated_request
+from walker_channels_fastapi.demo.config import SIMULATED_ACCOUNT_SID
 
 pytestmark = pytest.mark.anyio
 

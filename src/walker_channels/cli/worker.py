@@ -51,9 +51,9 @@ async def run_worker(
 
     ``overrides`` go to :func:`~walker_channels.web.build_services` (an agent, a transport).
     """
-    from walker_channels.web.bootstrap import build_services
-    from walker_channels.web.settings import Settings
-    from walker_channels.web.sweeper import Sweeper
+    from walker_channels.app.build import build_services
+    from walker_channels.app.settings import Settings
+    from walker_channels.app.sweeper import Sweeper
 
     # The worker sweeps itself; the web processes' recovery loop is not needed here.
     services = build_services(Settings(walker_sweep_interval=0), **overrides)

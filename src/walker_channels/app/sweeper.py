@@ -15,7 +15,7 @@ from contextlib import suppress
 
 from walker_channels.services import ConversationService, ReviewService
 
-logger = logging.getLogger("walker_channels.web.sweeper")
+logger = logging.getLogger("walker_channels.app.sweeper")
 
 
 class Sweeper:

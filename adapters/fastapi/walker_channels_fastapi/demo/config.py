@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from walker_channels.app import Settings
 from walker_channels.exceptions import ConfigurationError
 from walker_channels.phones import normalize_phone
-from walker_channels.web import Settings
 
 DEMO_TENANT = "demo"
 DEMO_BUSINESS_NUMBER = "+14155238886"

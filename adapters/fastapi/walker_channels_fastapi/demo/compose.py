@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from walker_channels.agents import echo_agent
+from walker_channels.app import Services, build_services
 from walker_channels.clock import SystemClock
-from walker_channels.demo.config import DEMO_TENANT, SIMULATED_ACCOUNT_SID, DemoPlan
-from walker_channels.demo.simulated_twilio import SimulatedTwilio
-from walker_channels.demo.status_reports import DeliveryReporter
 from walker_channels.email import ConsoleEmailTransport
 from walker_channels.exceptions import ConfigurationError
 from walker_channels.models import AgentRequest, Principal
 from walker_channels.ports import AgentRunner, Clock
 from walker_channels.sql import SqlTenantResolver
-from walker_channels.web import Services, build_services
+from walker_channels.testing.simulated_twilio import SimulatedTwilio
+from walker_channels_fastapi.demo.config import DEMO_TENANT, SIMULATED_ACCOUNT_SID, DemoPlan
+from walker_channels_fastapi.demo.status_reports import DeliveryReporter
 
 DEMO_SUPERUSER = Principal(user_id="demo", is_superuser=True)
 LOW_CONFIDENCE_WORD = "refund"

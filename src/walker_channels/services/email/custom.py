@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from walker_channels.email.addresses import email_address
-from walker_channels.email.outbox import EmailDraft, EmailOutbox
-from walker_channels.email.templates import TemplateCatalog, TemplateInfo
+from walker_channels.emails import email_address
 from walker_channels.models import DeliveryStatus
-from walker_channels.models._base import Frozen, JsonObject
+from walker_channels.models.base import Frozen, JsonObject
+from walker_channels.services.email.outbox import EmailDraft, EmailOutbox
+from walker_channels.services.email.templates import TemplateCatalog, TemplateInfo
 
 CUSTOM_MESSAGE_TEMPLATE = "custom_message"
 

@@ -25,8 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from walker_channels.email.addresses import validate_email_address
-from walker_channels.email.brief import DailyBriefRequest, DailyBriefService
+from walker_channels.emails import validate_email_address
 from walker_channels.exceptions import (
     ConfigurationError,
     InvalidInput,
@@ -35,8 +34,9 @@ from walker_channels.exceptions import (
     WalkerError,
 )
 from walker_channels.models import BriefRunState, BriefSchedule
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 from walker_channels.ports import BriefScheduleStore, Clock
+from walker_channels.services.email.brief import DailyBriefRequest, DailyBriefService
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The running application: every service, store and transport, and their start and close.
 
-:func:`~walker_channels.web.bootstrap.build_services` builds a :class:`Services`; the
+:func:`~walker_channels.app.build.build_services` builds a :class:`Services`; the
 adapters start it on their event loop and close it at shutdown.
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from walker_channels.app.config import WebConfig
 from walker_channels.models import Channel
 from walker_channels.ports import (
     AgentRunner,
@@ -32,10 +33,9 @@ from walker_channels.services import (
     ReviewService,
     ServiceConfig,
 )
-from walker_channels.web.config import WebConfig
 
 if TYPE_CHECKING:  # the email package needs the "email" extra; only its types are named here
-    from walker_channels.email import BriefScheduler, DailyBriefService, EmailService
+    from walker_channels.services.email import BriefScheduler, DailyBriefService, EmailService
 
 logger = logging.getLogger("walker_channels.web")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import shlex
 
-from walker_channels.demo.config import DEMO_PERSON, DEMO_TENANT, DemoPlan
-from walker_channels.demo.inbound import WEBHOOK_PATH, curl_command, signed_inbound
+from walker_channels_fastapi.demo.config import DEMO_PERSON, DEMO_TENANT, DemoPlan
+from walker_channels_fastapi.demo.inbound import WEBHOOK_PATH, curl_command, signed_inbound
 
 MESSAGES_PATH = "/demo/messages"
 """The simulated Twilio's recorded outgoing messages."""

@@ -6,8 +6,12 @@ import shlex
 import uuid
 from typing import NamedTuple
 
-from walker_channels.demo.config import DEMO_BUSINESS_NUMBER, DEMO_PERSON, SIMULATED_ACCOUNT_SID
 from walker_channels.testing import TwilioSigner
+from walker_channels_fastapi.demo.config import (
+    DEMO_BUSINESS_NUMBER,
+    DEMO_PERSON,
+    SIMULATED_ACCOUNT_SID,
+)
 
 WEBHOOK_PATH = "/api/v1/channels/whatsapp/webhook"
 

@@ -5,7 +5,7 @@ The demo points ``TWILIO_API_BASE_URL`` at this simulator, so replies go through
 Message resource) up to the wire. It answers the way ``api.twilio.com`` does where a client
 can tell: 401 (20003) without the account's credentials, 404 (20404) for another account,
 400 (21602/21603/21604) for a message that cannot be sent, else 201 with a Message resource.
-Framework-neutral: :mod:`walker_channels.demo.app` mounts it.
+Framework-neutral: :mod:`walker_channels_fastapi.demo.app` mounts it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import NamedTuple
 from pydantic import Field
 
 from walker_channels.models import AwareDatetime
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 from walker_channels.ports import Clock
 
 MESSAGES_PATH = "/2010-04-01/Accounts/{account_sid}/Messages.json"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
-
-from walker_channels.exceptions import InvalidEmailAddress
+from walker_channels.exceptions import InvalidEmailAddress, MissingDependency
 from walker_channels.models import Address, Channel
 
 
 def validate_email_address(value: str, *, what: str = "the recipient address") -> str:
     """The normalised form of ``value``; raises InvalidEmailAddress (without the address)."""
+    try:
+        from email_validator import EmailNotValidError, validate_email
+    except ModuleNotFoundError as exc:
+        raise MissingDependency("Email address validation", "email") from exc
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:

@@ -6,8 +6,10 @@ from enum import StrEnum
 
 from pydantic import Field, SecretStr, field_validator
 
-from walker_channels.models._base import Frozen
-from walker_channels.web.limits import DEFAULT_MAX_BODY_BYTES
+from walker_channels.models.base import Frozen
+
+DEFAULT_MAX_BODY_BYTES = 1_000_000
+"""The largest request body the endpoints read (1 MB; ``WALKER_MAX_BODY_BYTES``)."""
 
 
 class WebhookProcessing(StrEnum):
@@ -22,7 +24,7 @@ class WebhookProcessing(StrEnum):
 
 
 class WebConfig(Frozen):
-    """Settings of the HTTP layer (built from :class:`~walker_channels.web.settings.Settings`)."""
+    """Settings of the HTTP layer (built from :class:`~walker_channels.app.settings.Settings`)."""
 
     twilio_auth_token: SecretStr | None = None
     """Verifies HMAC-SHA1 signatures. Without it (or a signing key) webhooks are refused."""

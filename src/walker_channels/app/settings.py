@@ -11,9 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from walker_channels.app.config import DEFAULT_MAX_BODY_BYTES, WebConfig, WebhookProcessing
 from walker_channels.twilio.config import DEFAULT_API_BASE_URL
-from walker_channels.web.config import WebConfig, WebhookProcessing
-from walker_channels.web.limits import DEFAULT_MAX_BODY_BYTES
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./walker-channels.db"
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from walker_channels.app.config import WebConfig, WebhookProcessing
+from walker_channels.app.runtime import EmailServices, Hook, Services, StoreSet
+from walker_channels.app.settings import Settings
+from walker_channels.app.sweeper import Sweeper
 from walker_channels.clock import SystemClock
 from walker_channels.exceptions import ConfigurationError
 from walker_channels.models import Channel
@@ -28,10 +32,6 @@ from walker_channels.services import (
     ReviewService,
     ServiceConfig,
 )
-from walker_channels.web.config import WebConfig, WebhookProcessing
-from walker_channels.web.services import EmailServices, Hook, Services, StoreSet
-from walker_channels.web.settings import Settings
-from walker_channels.web.sweeper import Sweeper
 
 STATUS_CALLBACK_PATH = "/api/v1/channels/whatsapp/status"
 
@@ -223,7 +223,7 @@ def _email(
 ) -> EmailServices | None:
     if transport is None and not settings.smtp_host:
         return None
-    from walker_channels.email import (
+    from walker_channels.services.email import (
         BriefScheduler,
         ConversationBriefData,
         DailyBriefService,

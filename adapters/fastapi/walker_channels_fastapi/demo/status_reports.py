@@ -12,8 +12,8 @@ import logging
 import anyio
 import httpx
 
-from walker_channels.demo.simulated_twilio import SimulatedMessage, SimulatedTwilio
 from walker_channels.testing import TwilioSigner
+from walker_channels.testing.simulated_twilio import SimulatedMessage, SimulatedTwilio
 
 logger = logging.getLogger("walker_channels.demo")
 

@@ -20,16 +20,16 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import Field
 
-from walker_channels.email.template_files import (
+from walker_channels.exceptions import InvalidInput, NotFound
+from walker_channels.models import EmailContent
+from walker_channels.models.base import Frozen
+from walker_channels.services.email.template_files import (
     TemplateCategory,
     TemplateSource,
     load_sources,
     template_loader,
 )
-from walker_channels.email.template_filters import FILTERS
-from walker_channels.exceptions import InvalidInput, NotFound
-from walker_channels.models import EmailContent
-from walker_channels.models._base import Frozen
+from walker_channels.services.email.template_filters import FILTERS
 
 BUILTIN_DIRECTORY = Path(__file__).with_name("templates")
 

@@ -8,7 +8,6 @@ from datetime import date
 
 from pydantic import Field
 
-from walker_channels.email.config import BriefConfig
 from walker_channels.models import (
     Address,
     AgentReply,
@@ -17,9 +16,10 @@ from walker_channels.models import (
     CampaignUpdate,
     Channel,
 )
-from walker_channels.models._base import Frozen, JsonObject
+from walker_channels.models.base import Frozen, JsonObject
 from walker_channels.ports import AgentRunner, Clock
 from walker_channels.services.agent_call import ask_agent
+from walker_channels.services.email.config import BriefConfig
 
 UNAVAILABLE_NOTE = "Recommendations are not available today."
 EMPTY_NOTE = "The email agent has no recommendations today."

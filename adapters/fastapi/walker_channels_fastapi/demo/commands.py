@@ -18,29 +18,33 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from walker_channels.demo.config import (
+from walker_channels.exceptions import ConfigurationError, MissingDependency, WalkerError
+from walker_channels.phones import normalize_phone
+from walker_channels_fastapi.demo.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEMO_BUSINESS_NUMBER,
     DEMO_PERSON,
     DemoOptions,
 )
-from walker_channels.demo.inbound import SignedRequest, signed_inbound
-from walker_channels.exceptions import ConfigurationError, MissingDependency, WalkerError
-from walker_channels.phones import normalize_phone
+from walker_channels_fastapi.demo.inbound import SignedRequest, signed_inbound
 
 SIMULATE_TIMEOUT_SECONDS = 10.0
 _WEB_MODULES = frozenset({"fastapi", "uvicorn", "starlette", "sqlalchemy", "aiosqlite", "jinja2"})
 
 
-def register(subparsers: Any) -> None:
-    """Add ``demo`` and ``simulate`` to the ``walker-channels`` command."""
+def register_demo(subparsers: Any) -> None:
+    """Add ``demo`` to the ``walker-channels`` command (entry point ``walker_channels.cli``)."""
     demo = subparsers.add_parser("demo", help="run a local demo server (no credentials needed)")
     demo.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
     demo.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: any free port)")
     demo.add_argument("--confidence", type=_unit_interval, help="the echo agent's confidence")
     demo.add_argument("--db", type=Path, help="SQLite file (default walker-channels-demo.db)")
     demo.set_defaults(handler=_demo)
+
+
+def register_simulate(subparsers: Any) -> None:
+    """Add ``simulate`` to the ``walker-channels`` command (entry point ``walker_channels.cli``)."""
     simulate = subparsers.add_parser("simulate", help="send a signed inbound WhatsApp message")
     simulate.add_argument("--url", help="server base URL (default WALKER_PUBLIC_URL or :8000)")
     simulate.add_argument("--from", dest="sender", default=DEMO_PERSON, help="who writes")
@@ -55,7 +59,7 @@ def _demo(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, confidence=args.confidence, database=args.db
     )
     try:
-        from walker_channels_fastapi.demo import run_demo
+        from walker_channels_fastapi.demo.server import run_demo
     except ModuleNotFoundError as exc:
         if exc.name not in _WEB_MODULES:
             raise

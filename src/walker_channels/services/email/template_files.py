@@ -18,7 +18,7 @@ from jinja2 import meta
 from pydantic import Field, ValidationError, model_validator
 
 from walker_channels.exceptions import ConfigurationError
-from walker_channels.models._base import Frozen
+from walker_channels.models.base import Frozen
 
 _MAX_INCLUDE_DEPTH = 10
 

@@ -11,15 +11,15 @@ from datetime import date
 
 from pydantic import Field
 
-from walker_channels.email.addresses import email_address
-from walker_channels.email.config import BriefConfig
-from walker_channels.email.outbox import EmailDraft, EmailOutbox
-from walker_channels.email.recommendations import Recommendations, ask_for_recommendations
-from walker_channels.email.templates import TemplateCatalog, UnknownTemplate
+from walker_channels.emails import email_address
 from walker_channels.exceptions import ConfigurationError
 from walker_channels.models import Address, BriefMetric, CampaignUpdate, DeliveryStatus
-from walker_channels.models._base import Frozen, JsonObject
+from walker_channels.models.base import Frozen, JsonObject
 from walker_channels.ports import AgentRunner, BriefDataSource, Clock
+from walker_channels.services.email.config import BriefConfig
+from walker_channels.services.email.outbox import EmailDraft, EmailOutbox
+from walker_channels.services.email.recommendations import Recommendations, ask_for_recommendations
+from walker_channels.services.email.templates import TemplateCatalog, UnknownTemplate
 
 
 class DailyBriefRequest(Frozen):

@@ -1,0 +1,120 @@
+"""The email flows: custom sends, daily briefs and their schedules, recommendations, templates.
+
+Needs the ``email`` extra (Jinja2, email-validator). Every email goes out through the one
+:class:`~walker_channels.services.OutboundSender`, so it is reserved in the outbound ledger and
+sent at most once per idempotency key. The composition root (:mod:`walker_channels.app`) wires
+these services; by hand::
+
+    templates = TemplateCatalog("/srv/app/email-templates")
+    emails = EmailService(sender=sender, templates=templates)
+    briefs = DailyBriefService(
+        sender=sender, templates=templates, data=data_source, agent=email_agent, clock=clock
+    )
+    scheduler = BriefScheduler(store=schedule_store, briefs=briefs, clock=clock)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from walker_channels.email import EXTRA_MODULES
+from walker_channels.exceptions import MissingDependency
+
+if TYPE_CHECKING:
+    from walker_channels.services.email.brief import (
+        BriefReceipt,
+        DailyBriefRequest,
+        DailyBriefService,
+    )
+    from walker_channels.services.email.config import BriefConfig
+    from walker_channels.services.email.custom import (
+        EmailReceipt,
+        EmailSendRequest,
+        EmailService,
+    )
+    from walker_channels.services.email.outbox import EmailDraft, EmailOutbox
+    from walker_channels.services.email.schedules import (
+        BriefScheduler,
+        RunDueReport,
+        RunOutcome,
+        ScheduleBriefRequest,
+        ScheduleNotFound,
+        ScheduleRun,
+        due_date,
+        scheduled_at,
+    )
+    from walker_channels.services.email.sources import ConversationBriefData, StaticBriefData
+    from walker_channels.services.email.template_files import TemplateCategory
+    from walker_channels.services.email.templates import (
+        TemplateCatalog,
+        TemplateError,
+        TemplateInfo,
+        UnknownTemplate,
+    )
+
+__all__ = [
+    "BriefConfig",
+    "BriefReceipt",
+    "BriefScheduler",
+    "ConversationBriefData",
+    "DailyBriefRequest",
+    "DailyBriefService",
+    "EmailDraft",
+    "EmailOutbox",
+    "EmailReceipt",
+    "EmailSendRequest",
+    "EmailService",
+    "RunDueReport",
+    "RunOutcome",
+    "ScheduleBriefRequest",
+    "ScheduleNotFound",
+    "ScheduleRun",
+    "StaticBriefData",
+    "TemplateCatalog",
+    "TemplateCategory",
+    "TemplateError",
+    "TemplateInfo",
+    "UnknownTemplate",
+    "due_date",
+    "scheduled_at",
+]
+
+_HOMES = {
+    **dict.fromkeys(("BriefReceipt", "DailyBriefRequest", "DailyBriefService"), "brief"),
+    "BriefConfig": "config",
+    **dict.fromkeys(("EmailReceipt", "EmailSendRequest", "EmailService"), "custom"),
+    **dict.fromkeys(("EmailDraft", "EmailOutbox"), "outbox"),
+    **dict.fromkeys(
+        (
+            "BriefScheduler",
+            "RunDueReport",
+            "RunOutcome",
+            "ScheduleBriefRequest",
+            "ScheduleNotFound",
+            "ScheduleRun",
+            "due_date",
+            "scheduled_at",
+        ),
+        "schedules",
+    ),
+    **dict.fromkeys(("ConversationBriefData", "StaticBriefData"), "sources"),
+    "TemplateCategory": "template_files",
+    **dict.fromkeys(
+        ("TemplateCatalog", "TemplateError", "TemplateInfo", "UnknownTemplate"), "templates"
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: the package imports without the "email" extra.
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module = importlib.import_module(f"{__name__}.{home}")
+    except ModuleNotFoundError as exc:
+        if exc.name in EXTRA_MODULES:
+            raise MissingDependency("The email channel", "email") from exc
+        raise
+    return getattr(module, name)
