@@ -1,6 +1,6 @@
 """Outbound Twilio throughput: messages per second at 1, 32 and 256 requests in flight.
 
-A Twilio-like Messages API (``tests/integration/twilio_server.py``) answers every request after
+A Twilio-like Messages API (``walker_channels.testing.twilio_server``) answers every request after
 50 ms, in its own process, so the best possible rate is ``in_flight / 0.05`` messages per
 second. Our :class:`~walker_channels.twilio.TwilioTransport` (one pooled httpx client, the
 in-flight bound set to the level) runs next to the official ``twilio`` package's async client
@@ -19,20 +19,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import NamedTuple
 
 from walker_channels.models import Address, Channel, OutboundMessage
+from walker_channels.testing.twilio_server import ACCOUNT_SID, AUTH_TOKEN
 from walker_channels.twilio import TwilioConfig, TwilioTransport
 
 LATENCY = 0.05
 LEVELS = (1, 32, 256)
 SECONDS = 3.0
 WARM_UP_SECONDS = 0.5
-SERVER = Path(__file__).resolve().parents[1] / "tests" / "integration" / "twilio_server.py"
-sys.path.insert(0, str(SERVER.parent))
-
-from twilio_server import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
+SERVER = "walker_channels.testing.twilio_server"
 
 TO = "+14155552671"
 SENDER = "+14155550100"
@@ -42,7 +39,7 @@ Send = Callable[[], Awaitable[object]]
 @contextlib.contextmanager
 def twilio_like_server() -> Iterator[str]:
     """The Twilio-like server in a child process with 50 ms latency; yields its base URL."""
-    command = [sys.executable, str(SERVER), "--latency", str(LATENCY)]
+    command = [sys.executable, "-m", SERVER, "--latency", str(LATENCY)]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
     try:
         assert server.stdout is not None

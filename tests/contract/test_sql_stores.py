@@ -8,13 +8,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
 from walker_channels.exceptions import ConfigurationError, Conflict, NotFound, StoreError
 from walker_channels.models import Address, Channel, OutboundState
+from walker_channels.ports import (
+    ApprovalStore,
+    BriefScheduleStore,
+    EventStore,
+    InboundQueue,
+    OutboundLedger,
+    TenantResolver,
+)
 from walker_channels.sql import SqlStores, create_engine, database_url, metadata
 from walker_channels.sql.events import event_from_row
 from walker_channels.sql.tables import events
@@ -25,6 +32,7 @@ from walker_channels.testing.contracts import (
     BriefScheduleStoreContract,
     EventStoreContract,
     InboundQueueContract,
+    MonitoringPair,
     MonitoringReaderContract,
     OutboundLedgerContract,
     TenantResolverContract,
@@ -64,50 +72,50 @@ async def stores(database: tuple[str, str | None]) -> AsyncIterator[SqlStores]:
 
 class TestSqlEventStore(EventStoreContract):
     @pytest.fixture
-    def event_store(self, stores: SqlStores) -> Any:
+    def event_store(self, stores: SqlStores) -> EventStore:
         return stores.events
 
 
 class TestSqlApprovalStore(ApprovalStoreContract):
     @pytest.fixture
-    def approval_store(self, stores: SqlStores) -> Any:
+    def approval_store(self, stores: SqlStores) -> ApprovalStore:
         return stores.approvals
 
 
 class TestSqlOutboundLedger(OutboundLedgerContract):
     @pytest.fixture
-    def outbound_ledger(self, stores: SqlStores) -> Any:
+    def outbound_ledger(self, stores: SqlStores) -> OutboundLedger:
         return stores.ledger
 
 
 class TestSqlInboundQueue(InboundQueueContract):
     @pytest.fixture
-    def inbound_queue(self, stores: SqlStores) -> Any:
+    def inbound_queue(self, stores: SqlStores) -> InboundQueue:
         return stores.inbox
 
 
 class TestSqlTenantResolver(TenantResolverContract):
     @pytest.fixture
-    async def tenant_resolver(self, stores: SqlStores) -> Any:
+    async def tenant_resolver(self, stores: SqlStores) -> TenantResolver:
         await stores.tenants.add_number(self.TENANT, self.KNOWN)
         return stores.tenants
 
 
 class TestSqlBriefScheduleStore(BriefScheduleStoreContract):
     @pytest.fixture
-    def brief_schedule_store(self, stores: SqlStores) -> Any:
+    def brief_schedule_store(self, stores: SqlStores) -> BriefScheduleStore:
         return stores.schedules
 
 
 class TestSqlMonitoringReader(MonitoringReaderContract):
     @pytest.fixture
-    def monitoring(self, stores: SqlStores) -> Any:
+    def monitoring(self, stores: SqlStores) -> MonitoringPair:
         return stores.events, stores.monitoring
 
 
 class TestInMemoryMonitoringReader(MonitoringReaderContract):
     @pytest.fixture
-    def monitoring(self) -> Any:
+    def monitoring(self) -> MonitoringPair:
         events = InMemoryEventStore()
         return events, InMemoryMonitoringReader(events)
 

@@ -1,22 +1,18 @@
 """TwilioTransport passes the MessageTransport contract, over real HTTP to a loopback server.
 
-The Twilio-like server lives with the integration tests (``tests/integration/twilio_server.py``).
+The Twilio-like server is the test kit's (:mod:`walker_channels.testing.twilio_server`).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from walker_channels.models import Address, Channel, OutboundMessage
 from walker_channels.testing.contracts import MessageTransportContract
+from walker_channels.testing.twilio_server import ACCOUNT_SID, AUTH_TOKEN, TwilioLikeServer
 from walker_channels.twilio import TwilioConfig, TwilioTransport
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from twilio_server import ACCOUNT_SID, AUTH_TOKEN, TwilioLikeServer
 
 
 @pytest.fixture

@@ -15,15 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from twilio_server import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    Answer,
-    TwilioLikeServer,
-    created,
-    dropped,
-    twilio_error,
-)
 
 from walker_channels.exceptions import (
     ConfigurationError,
@@ -39,6 +30,15 @@ from walker_channels.models import (
     Media,
     OutboundMessage,
     WhatsAppTemplate,
+)
+from walker_channels.testing.twilio_server import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    Answer,
+    TwilioLikeServer,
+    created,
+    dropped,
+    twilio_error,
 )
 from walker_channels.twilio import RetrySettings, TwilioConfig, TwilioTransport
 

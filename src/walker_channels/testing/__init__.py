@@ -1,5 +1,8 @@
-"""The test kit: fakes for every port, a Twilio request signer, and contract suites.
+"""The test kit: fakes for every port, an in-memory store set, one simulated Twilio, a Twilio
+request signer, and contract suites.
 
+The simulated Twilio (:class:`SimulatedTwilio`) answers like the Messages API; the demo mounts
+it, and :class:`TwilioLikeServer` serves it on loopback over real HTTP with scripted faults.
 The contract suites live in :mod:`walker_channels.testing.contracts` (they import pytest).
 """
 
@@ -25,6 +28,8 @@ from walker_channels.testing.simulated_twilio import (
     SimulatedMessage,
     SimulatedTwilio,
 )
+from walker_channels.testing.stores import InMemoryStores
+from walker_channels.testing.twilio_server import TwilioLikeServer
 
 __all__ = [
     "FixedClock",
@@ -34,6 +39,7 @@ __all__ = [
     "InMemoryInboundQueue",
     "InMemoryMonitoringReader",
     "InMemoryOutboundLedger",
+    "InMemoryStores",
     "InMemoryTenantResolver",
     "RecordingTransport",
     "ScriptStep",
@@ -41,6 +47,7 @@ __all__ = [
     "SimulatedAnswer",
     "SimulatedMessage",
     "SimulatedTwilio",
+    "TwilioLikeServer",
     "TwilioSigner",
     "in_scope",
     "with_body_hash",

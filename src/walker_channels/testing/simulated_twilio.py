@@ -1,11 +1,13 @@
-"""A simulated Twilio Messages API for the demo: it records what would have been sent.
+"""A simulated Twilio Messages API: it answers as ``api.twilio.com`` does and records what it took.
 
-The demo points ``TWILIO_API_BASE_URL`` at this simulator, so replies go through the real
-:class:`~walker_channels.twilio.TwilioTransport` (Basic auth, form encoding, retries, the
-Message resource) up to the wire. It answers the way ``api.twilio.com`` does where a client
-can tell: 401 (20003) without the account's credentials, 404 (20404) for another account,
-400 (21602/21603/21604) for a message that cannot be sent, else 201 with a Message resource.
-Framework-neutral: :mod:`walker_channels_fastapi.demo.app` mounts it.
+The one Twilio emulation of the library. It answers the way ``api.twilio.com`` does where a
+client can tell: 401 (20003) without the account's credentials, 404 (20404) for another
+account or another resource, 400 (21602/21603/21604) for a message that cannot be sent, else
+201 with a Message resource. It is framework-neutral and does no I/O: the demo mounts it
+(:mod:`walker_channels_fastapi.demo.routes`), and
+:class:`~walker_channels.testing.twilio_server.TwilioLikeServer` serves it over real HTTP on
+127.0.0.1, so the real :class:`~walker_channels.twilio.TwilioTransport` (Basic auth, form
+encoding, retries, the Message resource) runs up to the wire.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class SimulatedMessage(Frozen):
     to: str
     sender: str | None
     """The ``From`` field (absent when only a messaging service was named)."""
+    messaging_service_sid: str | None = None
     body: str | None
     media_urls: tuple[str, ...] = ()
     content_sid: str | None = None
@@ -61,11 +64,22 @@ class SimulatedAnswer(NamedTuple):
 
 
 class SimulatedTwilio:
-    """Twilio's ``Messages.json`` create endpoint for one account, recording every message."""
+    """Twilio's ``Messages.json`` create endpoint for one account, recording every message.
 
-    def __init__(self, *, account_sid: str, auth_token: str, clock: Clock) -> None:
+    Requests authenticate as the account (``account_sid`` with ``auth_token``) or, with
+    ``api_key_sid``, as that API key, ``auth_token`` being the key's secret.
+    """
+
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        clock: Clock,
+        api_key_sid: str | None = None,
+    ) -> None:
         self.account_sid = account_sid
-        self._credentials = f"{account_sid}:{auth_token}".encode()
+        self._credentials = f"{api_key_sid or account_sid}:{auth_token}".encode()
         self._clock = clock
         self._messages: dict[str, SimulatedMessage] = {}
 
@@ -78,15 +92,37 @@ class SimulatedTwilio:
         self, account_sid: str, authorization: str | None, form: Sequence[tuple[str, str]]
     ) -> SimulatedAnswer:
         """Answer ``POST .../Accounts/{account_sid}/Messages.json`` with this form."""
+        path = MESSAGES_PATH.format(account_sid=account_sid)
+        return self.refusal("POST", path, authorization, form) or self.accept(form)
+
+    def refusal(
+        self,
+        method: str,
+        path: str,
+        authorization: str | None,
+        form: Sequence[tuple[str, str]],
+    ) -> SimulatedAnswer | None:
+        """Twilio's own refusal of a request to ``path`` (below the base URL), or None.
+
+        Authentication comes first, as on ``api.twilio.com``: a stranger learns nothing about
+        which accounts or resources exist.
+        """
         if not self._authorized(authorization):
-            return _error(20003)
-        if account_sid != self.account_sid:
-            return _error(20404)
-        fields = _Form(form)
-        problem = _unsendable(fields)
-        if problem is not None:
-            return _error(problem)
-        message = self._record(fields)
+            return _refused(20003)
+        if method != "POST" or path != MESSAGES_PATH.format(account_sid=self.account_sid):
+            return _refused(20404)
+        problem = _unsendable(_Form(form))
+        return None if problem is None else _refused(problem)
+
+    def accept(
+        self, form: Sequence[tuple[str, str]], *, status: str | None = None
+    ) -> SimulatedAnswer:
+        """Record the message of a form :meth:`refusal` let through; 201 with its resource.
+
+        Its initial ``status`` is Twilio's: ``accepted`` when a messaging service was named,
+        else ``queued``. A test may pass another one.
+        """
+        message = self._record(_Form(form), status)
         return SimulatedAnswer(201, self._resource(message))
 
     def set_status(self, sid: str, status: str) -> SimulatedMessage | None:
@@ -107,16 +143,19 @@ class SimulatedTwilio:
             return False
         return hmac.compare_digest(given, self._credentials)
 
-    def _record(self, fields: _Form) -> SimulatedMessage:
+    def _record(self, fields: _Form, status: str | None) -> SimulatedMessage:
+        service = fields.first("MessagingServiceSid")
         message = SimulatedMessage(
             sid="SM" + uuid.uuid4().hex,
             to=fields.first("To") or "",
             sender=fields.first("From"),
+            messaging_service_sid=service,
             body=fields.first("Body"),
             media_urls=tuple(fields.all("MediaUrl")),
             content_sid=fields.first("ContentSid"),
             content_variables=fields.first("ContentVariables"),
             status_callback=fields.first("StatusCallback"),
+            status=status or ("accepted" if service else "queued"),
             created_at=self._clock.now(),
         )
         self._messages[message.sid] = message
@@ -124,12 +163,14 @@ class SimulatedTwilio:
 
     def _resource(self, message: SimulatedMessage) -> dict[str, object]:
         created = format_datetime(message.created_at, usegmt=True)
-        path = MESSAGES_PATH.format(account_sid=self.account_sid)
+        uri = MESSAGES_PATH.format(account_sid=self.account_sid).removesuffix(".json")
+        uri += f"/{message.sid}"
         return {
             "sid": message.sid,
             "account_sid": self.account_sid,
             "to": message.to,
             "from": message.sender,
+            "messaging_service_sid": message.messaging_service_sid,
             "body": message.body or "",
             "status": message.status,
             "num_media": str(len(message.media_urls)),
@@ -142,19 +183,38 @@ class SimulatedTwilio:
             "error_code": None,
             "error_message": None,
             "price": None,
-            "uri": path.removesuffix(".json") + f"/{message.sid}.json",
+            "price_unit": None,
+            "uri": f"{uri}.json",
+            "subresource_uris": {"media": f"{uri}/Media.json"},
         }
 
 
+def error_answer(status: int, code: int, message: str) -> SimulatedAnswer:
+    """An error as Twilio's REST API shapes it: ``code``, ``message``, ``more_info``, ``status``."""
+    body: dict[str, object] = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return SimulatedAnswer(status, body)
+
+
 class _Form:
+    """The non-empty values of a form, by name (Twilio treats an empty field as absent)."""
+
     def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
-        self._pairs = pairs
+        self._values: dict[str, list[str]] = {}
+        for key, value in pairs:
+            if value:
+                self._values.setdefault(key, []).append(value)
 
     def first(self, name: str) -> str | None:
-        return next((value for key, value in self._pairs if key == name and value), None)
+        values = self._values.get(name)
+        return values[0] if values else None
 
     def all(self, name: str) -> list[str]:
-        return [value for key, value in self._pairs if key == name and value]
+        return self._values.get(name, [])
 
 
 def _unsendable(fields: _Form) -> int | None:
@@ -167,14 +227,6 @@ def _unsendable(fields: _Form) -> int | None:
     return None
 
 
-def _error(code: int) -> SimulatedAnswer:
+def _refused(code: int) -> SimulatedAnswer:
     status, message = _ERRORS[code]
-    return SimulatedAnswer(
-        status,
-        {
-            "code": code,
-            "message": message,
-            "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status,
-        },
-    )
+    return error_answer(status, code, message)

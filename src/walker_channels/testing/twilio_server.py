@@ -1,15 +1,14 @@
-"""A Twilio-like Messages API on 127.0.0.1: a real HTTP/1.1 server for the transport's tests.
+"""The simulated Twilio over real HTTP/1.1 on 127.0.0.1, with faults a test can script.
 
-It behaves like ``api.twilio.com`` where a client can tell: HTTP Basic auth (401 with code 20003
-otherwise), the ``/2010-04-01/Accounts/{sid}/Messages.json`` path (404 with code 20404
-otherwise), form-encoded bodies (400 with 21604 without ``To``), and ``201`` with a Message
-resource and a fresh SID. A test scripts the next answers (error bodies, 429 with or without
-``Retry-After``, 500, a dropped connection, a slow answer) and reads what arrived, including the
-most requests the server ever had in flight at once.
+:class:`TwilioLikeServer` parses HTTP and hands every request to a
+:class:`~walker_channels.testing.simulated_twilio.SimulatedTwilio`, which answers as
+``api.twilio.com`` does (its refusals always win). A test scripts the next answers (error
+bodies, 429 with or without ``Retry-After``, 500, a dropped connection, a slow answer) and
+reads what arrived, including the most requests the server ever had in flight at once.
 
-Run as a script it serves in its own process with a fixed latency, for the benchmark::
+Run as a module it serves in its own process with a fixed latency, for the benchmarks::
 
-    python tests/integration/twilio_server.py --latency 0.05    # prints "PORT <n>", then serves
+    python -m walker_channels.testing.twilio_server --latency 0.05  # prints "PORT <n>", serves
 """
 
 from __future__ import annotations
@@ -18,18 +17,21 @@ import argparse
 import asyncio
 import base64
 import contextlib
-import itertools
 import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import parse_qsl
 
+from walker_channels.clock import SystemClock
+from walker_channels.ports import Clock
+from walker_channels.testing.simulated_twilio import SimulatedAnswer, SimulatedTwilio, error_answer
+
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-AUTH_TOKEN = "loopback-auth-token"
-_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
-_REASONS |= {429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+AUTH_TOKEN = "loopback-auth-token"  # noqa: S105 - the loopback server's well-known test token
+_NUMBER_IN_MESSAGE = "The 'To' number +14155552671 is not a valid phone number."
 
 
 @dataclass(frozen=True)
@@ -62,38 +64,42 @@ class Received:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the server does with one request: answer it (after ``delay``) or drop it."""
+    """What the server does with one request Twilio would take: answer (after ``delay``) or drop.
+
+    A 201 without a ``body`` is the simulator's own: the message is recorded and its resource
+    returned. Any other status or body stands in for Twilio's, and nothing is recorded.
+    """
 
     status: int = 201
     body: Mapping[str, object] | None = None
-    """``None``: a Message resource for the request (on 201)."""
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
-    """Close the connection without answering."""
-    message_status: str = "queued"
-    """The ``status`` of the Message resource a 201 returns."""
+    """Close the connection without answering (the simulator still takes the request)."""
+    message_status: str | None = None
+    """The ``status`` of the Message resource a 201 returns (None: Twilio's initial one)."""
 
 
-def created(*, status: str = "queued", delay: float = 0.0) -> Answer:
+def created(*, status: str | None = None, delay: float = 0.0) -> Answer:
     """A 201 with a Message resource in ``status``."""
     return Answer(status=201, delay=delay, message_status=status)
 
 
-def twilio_error(http_status: int, code: int, *, retry_after: str | None = None) -> Answer:
-    """An error answer with Twilio's body; the message repeats the number, as Twilio's do."""
-    body = {
-        "code": code,
-        "message": "The 'To' number +14155552671 is not a valid phone number.",
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": http_status,
-    }
+def twilio_error(
+    http_status: int,
+    code: int,
+    *,
+    message: str = _NUMBER_IN_MESSAGE,
+    retry_after: str | None = None,
+) -> Answer:
+    """An error answer with Twilio's body; the default message repeats a number, as Twilio's do."""
     headers = {"retry-after": retry_after} if retry_after is not None else {}
+    body = error_answer(http_status, code, message).body
     return Answer(status=http_status, body=body, headers=headers)
 
 
 def dropped() -> Answer:
-    """Read the request, then close the connection without a word."""
+    """Take the request, then close the connection without a word (the outcome is unknown)."""
     return Answer(drop=True)
 
 
@@ -101,7 +107,8 @@ class TwilioLikeServer:
     """The server; ``async with`` starts it on a free port of 127.0.0.1 in the running loop.
 
     Requests must authenticate as ``auth_user`` (an API key SID; default the account SID) with
-    ``auth_token``. ``latency`` delays every answer; ``record=False`` keeps no requests.
+    ``auth_token``. ``latency`` delays every answer; ``record=False`` keeps no requests (the
+    simulator, :attr:`simulator`, still keeps the messages it accepted).
     """
 
     def __init__(
@@ -112,15 +119,18 @@ class TwilioLikeServer:
         auth_user: str | None = None,
         latency: float = 0.0,
         record: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         self.account_sid = account_sid
-        user = auth_user or account_sid
-        self._auth = "Basic " + base64.b64encode(f"{user}:{auth_token}".encode()).decode()
-        self._path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self.simulator = SimulatedTwilio(
+            account_sid=account_sid,
+            auth_token=auth_token,
+            clock=clock or SystemClock(),
+            api_key_sid=auth_user,
+        )
         self._latency = latency
         self._record = record
         self._script: list[Answer] = []
-        self._sids = itertools.count(1)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.received: list[Received] = []
@@ -137,7 +147,7 @@ class TwilioLikeServer:
         return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
 
     def script(self, *answers: Answer) -> None:
-        """Use these answers for the next requests, in order; then 201s again."""
+        """Use these answers for the next requests, in order; then the simulator's own again."""
         self._script.extend(answers)
 
     async def start(self) -> None:
@@ -189,68 +199,46 @@ class TwilioLikeServer:
         try:
             if self._record:
                 self.received.append(request)
-            answer = self._script.pop(0) if self._script else Answer()
-            await asyncio.sleep(self._latency + answer.delay)
-            if answer.drop:
+            scripted = self._script.pop(0) if self._script else Answer()
+            answer, headers = self._answer(request, scripted)
+            await asyncio.sleep(self._latency + scripted.delay)
+            if scripted.drop:
                 return False
-            writer.write(self._response(request, answer))
+            writer.write(_http_response(answer, headers))
             await writer.drain()
             self.answered += 1
         finally:
             self.in_flight -= 1
         return True
 
-    def _response(self, request: Received, answer: Answer) -> bytes:
-        status, body, headers = self._check(request) or (answer.status, answer.body, answer.headers)
-        if body is None:
-            body = self._message(request, answer.message_status)
-        payload = json.dumps(body).encode()
-        extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        head = (
-            f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n{extra}\r\n"
-        )
-        return head.encode() + payload
-
-    def _check(
-        self, request: Received
-    ) -> tuple[int, Mapping[str, object], Mapping[str, str]] | None:
-        """Twilio's own refusals, which come before anything a test scripted."""
-        if request.headers.get("authorization") != self._auth:
-            return 401, _error(20003, 401, "Authenticate"), {}
-        if request.method != "POST" or request.path != self._path:
-            return 404, _error(20404, 404, "The requested resource was not found"), {}
-        if not request.field("To"):
-            return 400, _error(21604, 400, "A 'To' phone number is required."), {}
-        return None
-
-    def _message(self, request: Received, status: str) -> dict[str, object]:
-        sid = f"SM{next(self._sids):032x}"
-        return {
-            "sid": sid,
-            "account_sid": self.account_sid,
-            "status": status,
-            "to": request.field("To"),
-            "from": request.field("From"),
-            "body": request.field("Body") or "",
-            "messaging_service_sid": request.field("MessagingServiceSid"),
-            "num_media": str(len(request.fields("MediaUrl"))),
-            "num_segments": "1",
-            "direction": "outbound-api",
-            "api_version": "2010-04-01",
-            "error_code": None,
-            "error_message": None,
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-        }
+    def _answer(
+        self, request: Received, scripted: Answer
+    ) -> tuple[SimulatedAnswer, Mapping[str, str]]:
+        """Twilio's own refusal, else the scripted stand-in, else the simulator's acceptance."""
+        authorization = request.headers.get("authorization")
+        refusal = self.simulator.refusal(request.method, request.path, authorization, request.form)
+        if refusal is not None:
+            return refusal, {}
+        if scripted.status != 201 or scripted.body is not None:
+            return SimulatedAnswer(scripted.status, dict(scripted.body or {})), scripted.headers
+        return self.simulator.accept(request.form, status=scripted.message_status), scripted.headers
 
 
-def _error(code: int, status: int, message: str) -> dict[str, object]:
-    return {
-        "code": code,
-        "message": message,
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    }
+def _http_response(answer: SimulatedAnswer, headers: Mapping[str, str]) -> bytes:
+    payload = json.dumps(answer.body).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    head = (
+        f"HTTP/1.1 {answer.status} {_reason(answer.status)}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n{extra}\r\n"
+    )
+    return head.encode() + payload
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Status"
 
 
 async def _read_request(reader: asyncio.StreamReader) -> Received | None:
@@ -266,7 +254,7 @@ async def _read_request(reader: asyncio.StreamReader) -> Received | None:
         if sep:
             headers[name.strip().lower()] = value.strip()
     body = await reader.readexactly(int(headers.get("content-length", "0")))
-    form = tuple(parse_qsl(body.decode(), keep_blank_values=True))
+    form = tuple(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     return Received(method, path, headers, form, time.monotonic())
 
 
@@ -278,8 +266,8 @@ async def _serve_forever(latency: float) -> None:
 
 
 def main() -> None:
-    """Serve until killed, with ``--latency`` seconds per request (for the benchmark)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Serve until killed, with ``--latency`` seconds per request (for the benchmarks)."""
+    parser = argparse.ArgumentParser(description="A Twilio-like Messages API on 127.0.0.1.")
     parser.add_argument("--latency", type=float, default=0.05)
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):

@@ -1,0 +1,32 @@
+"""The :class:`~walker_channels.ports.TenantResolver` contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from walker_channels.models import Address, Channel
+from walker_channels.ports import TenantResolver
+
+
+@pytest.mark.anyio
+class TenantResolverContract:
+    """Provide a resolver in which ``KNOWN`` belongs to tenant ``TENANT`` and nothing else."""
+
+    KNOWN = Address(channel=Channel.WHATSAPP, value="+14155552671")
+    TENANT = "tenant-a"
+
+    @pytest.fixture
+    def tenant_resolver(self) -> TenantResolver:
+        """Override: a TenantResolver that maps KNOWN to TENANT."""
+        raise NotImplementedError
+
+    async def test_a_known_number_resolves_to_its_tenant(
+        self, tenant_resolver: TenantResolver
+    ) -> None:
+        assert await tenant_resolver.resolve(self.KNOWN) == self.TENANT
+
+    async def test_an_unknown_number_resolves_to_none(
+        self, tenant_resolver: TenantResolver
+    ) -> None:
+        unknown = Address(channel=Channel.WHATSAPP, value="+14155550199")
+        assert await tenant_resolver.resolve(unknown) is None

@@ -1,0 +1,81 @@
+"""Every store the services need, in memory: the in-memory twin of ``SqlStores``.
+
+Pass it to ``build_services(stores=InMemoryStores())`` for tests and demos that need no
+database; each member is a fake from :mod:`walker_channels.testing`, open for inspection.
+"""
+
+from __future__ import annotations
+
+from walker_channels.exceptions import Conflict, InvalidInput
+from walker_channels.models import Address
+from walker_channels.testing.fakes import (
+    InMemoryApprovalStore,
+    InMemoryBriefScheduleStore,
+    InMemoryEventStore,
+    InMemoryInboundQueue,
+    InMemoryOutboundLedger,
+    InMemoryTenantResolver,
+)
+from walker_channels.testing.monitoring import InMemoryMonitoringReader
+
+
+class InMemoryStores:
+    """A :class:`~walker_channels.app.StoreSet` of in-memory fakes; the monitoring reader reads
+    the set's own event store."""
+
+    def __init__(self) -> None:
+        self._events = InMemoryEventStore()
+        self._approvals = InMemoryApprovalStore()
+        self._ledger = InMemoryOutboundLedger()
+        self._inbox = InMemoryInboundQueue()
+        self._tenants = InMemoryTenantResolver()
+        self._schedules = InMemoryBriefScheduleStore()
+        self._monitoring = InMemoryMonitoringReader(self._events)
+
+    @property
+    def events(self) -> InMemoryEventStore:
+        """The conversation log."""
+        return self._events
+
+    @property
+    def approvals(self) -> InMemoryApprovalStore:
+        """Drafts waiting for review."""
+        return self._approvals
+
+    @property
+    def ledger(self) -> InMemoryOutboundLedger:
+        """One record per intended send."""
+        return self._ledger
+
+    @property
+    def inbox(self) -> InMemoryInboundQueue:
+        """Accepted inbound messages not yet answered."""
+        return self._inbox
+
+    @property
+    def tenants(self) -> InMemoryTenantResolver:
+        """Which tenant owns a receiving number."""
+        return self._tenants
+
+    @property
+    def schedules(self) -> InMemoryBriefScheduleStore:
+        """Daily-brief schedules."""
+        return self._schedules
+
+    @property
+    def monitoring(self) -> InMemoryMonitoringReader:
+        """The admin read side, over :attr:`events`."""
+        return self._monitoring
+
+    def add_number(self, tenant_id: str, number: Address | str) -> None:
+        """Give ``number`` (E.164, or an email address) to ``tenant_id``.
+
+        Raises :class:`~walker_channels.exceptions.Conflict` when another tenant owns it, as
+        the SQL tenant resolver does.
+        """
+        value = number.value if isinstance(number, Address) else number.strip()
+        if not value:
+            raise InvalidInput("the address is empty: pass an E.164 number or an email address")
+        owner = self._tenants.numbers.setdefault(value, tenant_id)
+        if owner != tenant_id:
+            raise Conflict("that address belongs to another tenant; remove it there first")
