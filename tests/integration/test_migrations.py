@@ -4,6 +4,7 @@ databases, and ``walker-channels db upgrade`` runs them."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,18 @@ from walker_channels.models import (
     OutboundEvent,
     OutboundFailedEvent,
 )
-from walker_channels.sql import create_engine, current_revision, downgrade, metadata, upgrade
+from walker_channels.sql import (
+    Database,
+    create_engine,
+    current_revision,
+    downgrade,
+    metadata,
+    upgrade,
+)
 from walker_channels.sql.events import event_row
 from walker_channels.sql.migrate import VERSION_TABLE
 from walker_channels.sql.tables import events
-from walker_channels.testing.contracts import T0, agent_outcome
+from walker_channels.testing.contracts import T0, agent_outcome, inbound
 
 pytestmark = pytest.mark.anyio
 WALKER_TABLES = {table.name for table in metadata.sorted_tables}
@@ -155,3 +163,31 @@ def test_the_command_upgrades_and_downgrades_a_database(
 def test_the_command_explains_an_unusable_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade", "--url", "mysql://db.invalid/walker"]) == 2
     assert "async driver" in capsys.readouterr().err
+
+
+async def test_upgrading_sqlite_gives_the_planner_statistics_for_the_session_lookup(
+    tmp_path: Path,
+) -> None:
+    """With statistics a person's latest session is found by their own index, not by walking
+    every event of the tenant (without them SQLite picks the tenant's time index)."""
+    db = Database(create_engine(f"sqlite:///{tmp_path / 'walker.db'}"))
+    people = [
+        inbound(f"k{n}", who=f"p{n % 10}", at=T0 + timedelta(seconds=n)).replace(session_id="s")
+        for n in range(50)
+    ]
+    try:
+        await upgrade(db)
+        rows = [event_row(event) for event in people]
+        await db.run(lambda conn: conn.execute(sa.insert(events), rows), write=True)
+        await upgrade(db)
+        plan = await db.run(lambda conn: conn.exec_driver_sql(_SESSION_PLAN).all())
+    finally:
+        await db.dispose()
+    assert plan[0][-1].endswith("(tenant_id=? AND channel=? AND participant=?)")
+
+
+_SESSION_PLAN = (
+    "EXPLAIN QUERY PLAN SELECT session_id, occurred_at FROM walker_events"
+    " WHERE tenant_id = 't1' AND channel = 'whatsapp' AND participant = 'someone new'"
+    " AND session_id IS NOT NULL ORDER BY occurred_at DESC, id DESC LIMIT 1"
+)

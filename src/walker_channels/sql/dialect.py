@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from walker_channels.exceptions import ConfigurationError
 
@@ -72,7 +71,7 @@ class SqlDialect:
             return sa.cast(sa.func.floor(value), sa.Integer)
         return sa.cast(value, sa.Integer)
 
-    async def allow_large_aggregate(self, conn: AsyncConnection) -> None:
+    def allow_large_aggregate(self, conn: sa.Connection) -> None:
         """Give the next statement of this transaction room to sort or hash in memory.
 
         PostgreSQL's default ``work_mem`` (4 MB) sends a sort of the response times or the
@@ -80,23 +79,23 @@ class SqlDialect:
         ``Disk Usage``); ``SET LOCAL`` ends with the transaction. SQLite has no such limit.
         """
         if self.is_postgresql:
-            await conn.execute(sa.text(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'"))
+            conn.execute(sa.text(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'"))
 
-    async def percentiles(
-        self, conn: AsyncConnection, values: sa.Subquery, fractions: Sequence[float]
+    def percentiles(
+        self, conn: sa.Connection, values: sa.Subquery, fractions: Sequence[float]
     ) -> tuple[float | None, ...]:
         """Linearly interpolated percentiles of ``values.c.v``, computed in the database."""
         if self.is_postgresql:
-            await self.allow_large_aggregate(conn)
+            self.allow_large_aggregate(conn)
             # One ordered-set aggregate with an array of fractions: a single sort for all.
             wanted = postgresql.array([sa.literal(f, sa.Float) for f in fractions])
             call = sa.func.percentile_cont(wanted, type_=postgresql.ARRAY(sa.Float))
-            found = (await conn.execute(sa.select(call.within_group(values.c.v)))).scalar()
+            found = conn.execute(sa.select(call.within_group(values.c.v))).scalar()
             return tuple(float(v) for v in found) if found else tuple(None for _ in fractions)
-        return await self._ranked_percentiles(conn, values, fractions)
+        return self._ranked_percentiles(conn, values, fractions)
 
-    async def _ranked_percentiles(
-        self, conn: AsyncConnection, values: sa.Subquery, fractions: Sequence[float]
+    def _ranked_percentiles(
+        self, conn: sa.Connection, values: sa.Subquery, fractions: Sequence[float]
     ) -> tuple[float | None, ...]:
         # SQLite has no percentile_cont: rank the values once with window functions and fetch
         # only the (at most two per fraction) rows the interpolation needs.
@@ -108,7 +107,7 @@ class SqlDialect:
         lows = [sa.cast(sa.literal(f, sa.Float) * (ranked.c.n - 1), sa.Integer) for f in fractions]
         wanted = sa.or_(*(sa.or_(ranked.c.i == low, ranked.c.i == low + 1) for low in lows))
         stmt = sa.select(ranked.c.i, ranked.c.v, ranked.c.n).where(wanted)
-        rows = (await conn.execute(stmt)).all()
+        rows = conn.execute(stmt).all()
         if not rows:
             return tuple(None for _ in fractions)
         by_rank = {int(i): float(v) for i, v, _ in rows}

@@ -1,12 +1,15 @@
-"""Engines and transactions: async SQLAlchemy on aiosqlite or PostgreSQL (psycopg or asyncpg).
+"""Engines and transactions: SQLAlchemy 2 on SQLite or PostgreSQL (psycopg or asyncpg).
 
 SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
 ``BEGIN IMMEDIATE`` so concurrent writers queue for the lock instead of failing half-way.
 
-A store's transaction is a plain function of a connection, run by :meth:`Database.run`. On
-PostgreSQL it runs through the async driver; on SQLite it runs whole in a worker thread on
-the stdlib driver: aiosqlite hops to its thread and back for every cursor call (about 1.4 ms
-per small transaction here), one hop per transaction costs a quarter of that.
+Every transaction (each store's, the admin reads', the migrations') is a plain function of a
+sync connection, run by :meth:`Database.run`; there is no other way in. On PostgreSQL it runs
+through the async driver. On SQLite it runs whole in a worker thread on the stdlib driver, on
+one pool: aiosqlite hops to its thread and back for every cursor call (about 1.4 ms per small
+transaction here), one hop per transaction costs a quarter of that. There the async
+(aiosqlite) engine is only the handle :func:`create_engine` returns, for a caller's own
+queries: nothing in this package connects through it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from walker_channels.exceptions import ConfigurationError, MissingDependency, StoreError
@@ -122,7 +125,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
 
 class Database:
-    """An engine plus its dialect, running read and write transactions."""
+    """An engine plus its dialect: the one way the stores run a transaction."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -130,35 +133,32 @@ class Database:
         self._threads: _SqliteThreads | None = None
 
     async def run(self, work: Callable[[sa.Connection], T], *, write: bool = False) -> T:
-        """``work(connection)`` in one transaction, committed if ``write`` and it returns."""
-        if self.engine.dialect.name != "sqlite":
-            async with self.write() if write else self.read() as conn:
-                return await conn.run_sync(work)
-        if self._threads is None:
-            self._threads = _SqliteThreads(self.engine.url)
-        async with self._translated():
-            return await self._threads.run(work, write=write)
+        """``work(connection)`` in one transaction, committed if ``write`` and it returns.
 
-    async def dispose(self) -> None:
-        """Close every pooled connection (and the SQLite worker threads)."""
-        await self.engine.dispose()
+        A read is rolled back at the end; ``work`` must not commit or begin on its own.
+        """
+        async with self._translated():
+            if self.dialect.name == "sqlite":
+                return await self._sqlite().run(work, write=write)
+            async with self.engine.connect() as conn:
+                if not write:
+                    return await conn.run_sync(work)
+                async with conn.begin():
+                    return await conn.run_sync(work)
+
+    async def dispose(self, *, engine: bool = True) -> None:
+        """Close the SQLite worker threads and their connections, and (if ``engine``) every
+        connection pooled by the engine (``engine=False``: the engine is borrowed)."""
         if self._threads is not None:
             self._threads.close()
             self._threads = None
+        if engine:
+            await self.engine.dispose()
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction, committed when the block ends without an exception."""
-        async with self._translated(), self.engine.connect() as conn:
-            await conn.execution_options(**{_WRITE: True})
-            async with conn.begin():
-                yield conn
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only transaction (rolled back at the end)."""
-        async with self._translated(), self.engine.connect() as conn:
-            yield conn
+    def _sqlite(self) -> _SqliteThreads:
+        if self._threads is None:
+            self._threads = _SqliteThreads(self.engine.url)
+        return self._threads
 
     @asynccontextmanager
     async def _translated(self) -> AsyncIterator[None]:
@@ -171,7 +171,7 @@ class Database:
 
 
 class _SqliteThreads:
-    """A stdlib-driver engine on the same SQLite file, and the threads that run its work."""
+    """The stdlib-driver engine every SQLite transaction runs on, and its worker threads."""
 
     def __init__(self, url: URL) -> None:
         self._engine = sa.create_engine(

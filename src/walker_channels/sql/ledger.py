@@ -55,6 +55,16 @@ class SqlOutboundLedger:
         row = await self._db.run(lambda conn: conn.execute(stmt).mappings().first())
         return None if row is None else record_from_row(row)
 
+    async def retry(self, key: str, *, at: datetime) -> bool:
+        """Move a ``failed`` record back to ``pending`` in one conditional UPDATE."""
+        stmt = (
+            sa.update(outbound)
+            .where(outbound.c.key == key, outbound.c.state == OutboundState.FAILED.value)
+            .values(state=OutboundState.PENDING.value, updated_at=at, error_code=None)
+            .returning(outbound.c.key)
+        )
+        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
+
     async def settle(
         self,
         key: str,

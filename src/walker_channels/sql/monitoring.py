@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +40,7 @@ from walker_channels.models import (
 from walker_channels.privacy import preview
 from walker_channels.sql import aggregates
 from walker_channels.sql.aggregates import OUTCOME, Statement, Where, filters
+from walker_channels.sql.dialect import SqlDialect
 from walker_channels.sql.engine import Database
 from walker_channels.sql.tables import UtcDateTime, events
 
@@ -90,8 +92,7 @@ class SqlMonitoringReader:
             .order_by(_e.occurred_at.desc(), _e.id.desc())
             .limit(query.limit + 1)
         )
-        async with self._db.read() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
+        rows = await self._db.run(lambda conn: conn.execute(stmt).mappings().all())
         items = tuple(_log_entry(row) for row in rows[: query.limit])
         more = len(rows) > query.limit
         cursor = encode_cursor(items[-1].occurred_at, items[-1].id) if more else None
@@ -137,21 +138,22 @@ class SqlMonitoringReader:
             _e.agent_id.is_not(None),
         ]
         summary = aggregates.agent_summary(self._db.dialect, where, seconds)
-        async with self._db.read() as conn:
-            await self._db.dialect.allow_large_aggregate(conn)
-            rows = (await conn.execute(summary)).all()
+        rows = await self._db.run(partial(_large_aggregate, self._db.dialect, summary))
         agents = [_agent(row) for row in rows]
         return sorted(agents, key=lambda a: (-a.interactions, a.agent_id))
 
     async def _rows(self, stmt: Statement) -> Sequence[Any]:
-        async with self._db.read() as conn:
-            rows: Sequence[Any] = (await conn.execute(stmt)).all()
+        rows: Sequence[Any] = await self._db.run(lambda conn: conn.execute(stmt).all())
         return rows
 
     async def _percentiles(self, where: Where) -> tuple[float | None, ...]:
-        values = aggregates.response_times(where)
-        async with self._db.read() as conn:
-            return await self._db.dialect.percentiles(conn, values, PERCENTILES)
+        values, dialect = aggregates.response_times(where), self._db.dialect
+        return await self._db.run(lambda conn: dialect.percentiles(conn, values, PERCENTILES))
+
+
+def _large_aggregate(dialect: SqlDialect, stmt: Statement, conn: sa.Connection) -> Sequence[Any]:
+    dialect.allow_large_aggregate(conn)
+    return conn.execute(stmt).all()
 
 
 class _Breakdown:

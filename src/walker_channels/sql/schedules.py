@@ -34,14 +34,12 @@ class SqlBriefScheduleStore:
             index_elements=[_s.id],
             set_={name: insert.excluded[name] for name in row if name != "id"},
         )
-        async with self._db.write() as conn:
-            await conn.execute(stmt)
+        await self._db.run(lambda conn: conn.execute(stmt), write=True)
 
     async def list_active(self) -> Sequence[BriefSchedule]:
         """Every active schedule, oldest first."""
         stmt = sa.select(brief_schedules).where(_s.active.is_(True)).order_by(_s.created_at, _s.id)
-        async with self._db.read() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
+        rows = await self._db.run(lambda conn: conn.execute(stmt).mappings().all())
         return [BriefSchedule.model_validate(dict(row)) for row in rows]
 
     async def claim_run(
@@ -62,8 +60,7 @@ class SqlBriefScheduleStore:
             set_={"state": BriefRunState.RUNNING.value, "claimed_at": at, "finished_at": None},
             where=sa.or_(_r.state == BriefRunState.FAILED.value, expired),
         ).returning(_r.schedule_id)
-        async with self._db.write() as conn:
-            return (await conn.execute(stmt)).first() is not None
+        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
 
     async def finish_run(
         self,
@@ -87,5 +84,4 @@ class SqlBriefScheduleStore:
             .values(state=state.value, finished_at=at, error=error)
             .returning(_r.schedule_id)
         )
-        async with self._db.write() as conn:
-            return (await conn.execute(stmt)).first() is not None
+        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)

@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from sqlalchemy.engine import URL
 
-from walker_channels.sql.engine import create_engine
+from walker_channels.sql.engine import Database, create_engine
 
 
 async def create_schema(url: str | URL, name: str) -> None:
@@ -38,9 +38,9 @@ async def temporary_schema(url: str | URL, prefix: str = "walker_test") -> Async
 
 async def _execute(url: str | URL, name: str, template: str) -> None:
     # create_engine validates the schema name, which is what makes formatting it in safe.
-    engine = create_engine(url, schema=name)
+    db = Database(create_engine(url, schema=name))
+    statement = template.format(name=name)
     try:
-        async with engine.begin() as conn:
-            await conn.exec_driver_sql(template.format(name=name))
+        await db.run(lambda conn: conn.exec_driver_sql(statement), write=True)
     finally:
-        await engine.dispose()
+        await db.dispose()

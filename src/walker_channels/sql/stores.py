@@ -1,4 +1,6 @@
-"""Every SQL store on one engine: the object a composition root builds once and disposes."""
+"""Every SQL store on one :class:`Database`: the object a composition root builds once and
+disposes. The stores, the migrations and :meth:`SqlStores.create_all` all run their
+transactions through it (on SQLite: one pool, on the stdlib driver)."""
 
 from __future__ import annotations
 
@@ -23,10 +25,11 @@ from walker_channels.sql.tenants import SqlTenantResolver
 class SqlStores:
     """The SQL implementation of every store port, sharing one engine.
 
-    ``SqlStores.from_url("sqlite:///walker.db")`` (aiosqlite) or
+    ``SqlStores.from_url("sqlite:///walker.db")`` or
     ``SqlStores.from_url("postgresql://user@host/db")`` (psycopg; ``postgresql+asyncpg://``
     also works). Create the schema with :meth:`upgrade` (migrations) or :meth:`create_all`
-    (tests), and call :meth:`dispose` at shutdown (or use ``async with``).
+    (tests), and call :meth:`dispose` at shutdown (or use ``async with``). ``engine`` is the
+    async engine, for a caller's own queries; the stores do not use it on SQLite.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -48,20 +51,18 @@ class SqlStores:
 
     async def upgrade(self, revision: str = "head") -> None:
         """Run the shipped migrations up to ``revision``."""
-        await migrate.upgrade(self.engine, revision)
+        await migrate.upgrade(self._db, revision)
 
     async def create_all(self) -> None:
         """Create every table directly from the models (tests and throwaway databases)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await self._db.run(metadata.create_all, write=True)
 
     async def drop_all(self) -> None:
         """Drop every walker-channels table."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.drop_all)
+        await self._db.run(metadata.drop_all, write=True)
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the SQLite worker threads)."""
         await self._db.dispose()
 
     async def __aenter__(self) -> Self:

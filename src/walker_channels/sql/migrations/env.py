@@ -1,7 +1,7 @@
 """Alembic environment for walker-channels.
 
 Run through :mod:`walker_channels.sql.migrate`, which hands over an open connection; the
-alembic CLI works too with ``sqlalchemy.url`` set (an async URL is run with asyncio).
+alembic CLI works too with ``sqlalchemy.url`` set (run by :meth:`Database.run`, as always).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from walker_channels.exceptions import ConfigurationError
-from walker_channels.sql.engine import create_engine
+from walker_channels.sql.engine import Database, create_engine
 from walker_channels.sql.migrate import VERSION_TABLE
 from walker_channels.sql.tables import metadata
 
@@ -30,12 +30,11 @@ def _configure(connection: sa.Connection) -> None:
 
 
 async def _run_from_url(url: str) -> None:
-    engine = create_engine(url)
+    db = Database(create_engine(url))
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(_configure)
+        await db.run(_configure, write=True)
     finally:
-        await engine.dispose()
+        await db.dispose()
 
 
 def _run_offline(url: str) -> None:
