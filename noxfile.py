@@ -1,4 +1,5 @@
-"""Developer tasks: ``nox`` runs lint, typecheck and tests; ``nox -s bench`` the benchmarks."""
+"""Developer tasks: ``nox`` runs lint, typecheck and tests; ``nox -s bench`` the benchmarks,
+``nox -s docs`` the API reference."""
 
 from __future__ import annotations
 
@@ -42,3 +43,11 @@ def bench(session: nox.Session) -> None:
     chosen = [s for s in scripts if not session.posargs or s.stem in session.posargs]
     for script in chosen:
         session.run("python", str(script))
+
+
+@nox.session(default=False)
+def docs(session: nox.Session) -> None:
+    """The docs site with the API reference: ``mkdocs build --strict`` into a scratch directory."""
+    session.install("-e", ".[all,dev]")
+    site_dir = Path(session.create_tmp()) / "site"
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(site_dir), *session.posargs)
