@@ -7,8 +7,9 @@ webhooks (each its own MessageSid, all signed before the clock starts) to each i
 - **bare**: a FastAPI endpoint that parses the form and checks ``X-Twilio-Signature`` with the
   official ``twilio`` package's ``RequestValidator``, then answers empty TwiML. Nothing else.
 - **walker**: ``create_router`` on real services: SQLite file, the instant echo agent, and the
-  reply sent by ``TwilioTransport`` to a simulated Twilio (``tests/integration/twilio_server.py``,
-  no latency) in a third process; agent work runs after the answer (background, the default).
+  reply sent by ``TwilioTransport`` to a simulated Twilio
+  (``walker_channels.testing.twilio_server``, no latency) in a third process; agent work runs
+  after the answer (background, the default).
 - **walker, recording**: the same, with an in-process recording transport instead of Twilio.
 - **walker, queue+worker**: ``WALKER_WEBHOOK_PROCESSING=queue``: the server only accepts, and a
   worker process (the sweep loop of ``walker-channels worker``) on the same SQLite file answers.
@@ -48,13 +49,9 @@ from walker_channels.app.sweeper import Sweeper
 from walker_channels.models import Channel, Scope, StatsQuery
 from walker_channels.sql import SqlStores
 from walker_channels.testing import RecordingTransport, TwilioSigner
+from walker_channels.testing.twilio_server import ACCOUNT_SID, AUTH_TOKEN
 from walker_channels.twilio import parse_inbound_form
 from walker_channels_fastapi import create_router
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-
-from twilio_server import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
 
 TOTAL = 600
 WARM_UP = 100
@@ -111,15 +108,13 @@ def walker_services(
         twilio_api_base_url=twilio_url or "http://127.0.0.1:9",
     )
     recording = None if twilio_url else RecordingTransport(Channel.WHATSAPP)
-    services = build_services(
-        settings, agent=echo_agent(confidence=0.9), whatsapp_transport=recording
-    )
 
-    async def seed() -> None:
+    async def seed(services: Services) -> None:
         await sql_stores(services).tenants.add_number("bench", NUMBER)
 
-    services.on_start.append(seed)
-    return services
+    return build_services(
+        settings, agent=echo_agent(confidence=0.9), whatsapp_transport=recording, on_start=[seed]
+    )
 
 
 def sql_stores(services: Services) -> SqlStores:
@@ -219,8 +214,7 @@ def server(kind: str, database: Path, twilio_url: str | None = None) -> Iterator
 @contextlib.contextmanager
 def simulated_twilio() -> Iterator[str]:
     """The Twilio-like Messages API in its own process, answering at once."""
-    script = str(ROOT / "tests" / "integration" / "twilio_server.py")
-    with child(script, "--latency", "0") as process:
+    with child("-m", "walker_channels.testing.twilio_server", "--latency", "0") as process:
         assert process.stdout is not None
         line = process.stdout.readline().split()
         yield f"http://127.0.0.1:{line[1]}"

@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI, Header
 
 from walker_channels.agents import CallableRunner
-from walker_channels.app import Services, Settings, build_services
+from walker_channels.app import Services, Settings, StartHook, build_services
 from walker_channels.models import AgentReply, AgentRequest, Principal
 from walker_channels.ports import MessageTransport
 from walker_channels.sql import SqlStores
@@ -47,11 +47,16 @@ async def opening_hours_agent(request: AgentRequest) -> AgentReply:
     return AgentReply(text="Let me ask a colleague.", confidence=0.3, agent_id="hours")
 
 
-async def own_number(services: Services, number: str) -> None:
-    """Messages to ``number`` belong to the tenant (your admin tooling would manage this)."""
-    if not isinstance(services.stores, SqlStores):
-        raise TypeError("this example keeps its tenants in the SQL store")
-    await services.stores.tenants.add_number(TENANT, number.removeprefix("whatsapp:"))
+def own_number(number: str) -> StartHook:
+    """A start hook: messages to ``number`` belong to the tenant (your admin tooling would
+    manage this)."""
+
+    async def hook(services: Services) -> None:
+        if not isinstance(services.stores, SqlStores):
+            raise TypeError("this example keeps its tenants in the SQL store")
+        await services.stores.tenants.add_number(TENANT, number.removeprefix("whatsapp:"))
+
+    return hook
 
 
 def create_app(
@@ -59,14 +64,13 @@ def create_app(
 ) -> FastAPI:
     """The host app: walker-channels' router plus the host's own endpoints."""
     settings = settings or Settings()
+    number = settings.twilio_whatsapp_from
     services = build_services(
         settings,
         agent=CallableRunner(opening_hours_agent, timeout=10),
         whatsapp_transport=whatsapp_transport,
+        on_start=[own_number(number)] if number else [],
     )
-    if settings.twilio_whatsapp_from:
-        number = settings.twilio_whatsapp_from
-        services.on_start.append(lambda: own_number(services, number))
     app = FastAPI(title="Acme backend")
     app.include_router(create_router(services, principal=current_principal))
 
@@ -74,7 +78,7 @@ def create_app(
     async def health(services: ServicesDep) -> dict[str, list[str]]:
         """A host endpoint using the running services."""
         channels = [channel.value for channel in services.transports]
-        return {"channels": [*channels, "email"] if services.email else channels}
+        return {"channels": channels}
 
     return app
 

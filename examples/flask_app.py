@@ -17,7 +17,7 @@ import os
 import flask
 
 from walker_channels.agents import CallableRunner
-from walker_channels.app import Services, Settings, build_services
+from walker_channels.app import Services, Settings, StartHook, build_services
 from walker_channels.models import AgentReply, AgentRequest, Principal
 from walker_channels.ports import MessageTransport
 from walker_channels.sql import SqlStores
@@ -46,11 +46,16 @@ def opening_hours_agent(request: AgentRequest) -> AgentReply:
     return AgentReply(text="Let me ask a colleague.", confidence=0.3, agent_id="hours")
 
 
-async def own_number(services: Services, number: str) -> None:
-    """Messages to ``number`` belong to the tenant (your admin tooling would manage this)."""
-    if not isinstance(services.stores, SqlStores):
-        raise TypeError("this example keeps its tenants in the SQL store")
-    await services.stores.tenants.add_number(TENANT, number.removeprefix("whatsapp:"))
+def own_number(number: str) -> StartHook:
+    """A start hook: messages to ``number`` belong to the tenant (your admin tooling would
+    manage this)."""
+
+    async def hook(services: Services) -> None:
+        if not isinstance(services.stores, SqlStores):
+            raise TypeError("this example keeps its tenants in the SQL store")
+        await services.stores.tenants.add_number(TENANT, number.removeprefix("whatsapp:"))
+
+    return hook
 
 
 def create_app(
@@ -58,14 +63,13 @@ def create_app(
 ) -> flask.Flask:
     """The host app: walker-channels' blueprint plus the host's own views."""
     settings = settings or Settings()
+    number = settings.twilio_whatsapp_from
     services = build_services(
         settings,
         agent=CallableRunner(opening_hours_agent, timeout=10),
         whatsapp_transport=whatsapp_transport,
+        on_start=[own_number(number)] if number else [],
     )
-    if settings.twilio_whatsapp_from:
-        number = settings.twilio_whatsapp_from
-        services.on_start.append(lambda: own_number(services, number))
     app = flask.Flask(__name__)
     WalkerChannels(services, principal=current_principal).init_app(app)
 

@@ -173,6 +173,14 @@ class OutboundLedger(Protocol):
         """The record with this key, if any."""
         ...
 
+    async def retry(self, key: str, *, at: datetime) -> bool:
+        """Reserve again a send the provider refused: ``failed`` -> ``pending``.
+
+        ``True`` only for a record that is ``failed`` (nothing went out), never for ``pending``,
+        ``sent`` or ``unknown``. Must be atomic: of concurrent retries exactly one wins.
+        """
+        ...
+
     async def settle(
         self,
         key: str,

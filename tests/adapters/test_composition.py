@@ -69,14 +69,15 @@ def test_settings_come_from_the_environment_and_hide_their_secrets() -> None:
 
 
 def test_settings_refuse_values_that_cannot_work() -> None:
-    with pytest.raises(ValueError, match="walker_confidence_threshold"):
+    with pytest.raises(ConfigurationError, match="WALKER_CONFIDENCE_THRESHOLD"):
         Settings(walker_confidence_threshold=1.5)
-    with pytest.raises(ValueError, match="smtp_security"):
+    with pytest.raises(ConfigurationError, match="SMTP_SECURITY") as refused:
         Settings(smtp_security="ssl-please")
+    assert "ssl-please" not in str(refused.value)
 
 
 def test_the_database_defaults_to_a_sqlite_file() -> None:
-    assert Settings().walker_database_url.startswith("sqlite+aiosqlite:///")
+    assert Settings().database_url().startswith("sqlite+aiosqlite:///")
 
 
 @pytest.mark.usefixtures("environment")
@@ -89,7 +90,7 @@ async def test_the_root_builds_every_real_piece_from_settings_and_closes_them() 
     assert services.config.routing.threshold == 0.75
     await services.start()
     await services.close()
-    assert services.on_close == []
+    assert services.closed
 
 
 async def test_objects_passed_in_replace_what_settings_would_build(tmp_path: Path) -> None:

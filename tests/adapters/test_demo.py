@@ -124,7 +124,7 @@ def test_a_delivery_step_moves_the_recorded_status(simulator: SimulatedTwilio) -
 
 
 def test_without_credentials_every_provider_is_simulated_on_loopback() -> None:
-    plan = plan_demo(Settings(), DemoOptions(host="0.0.0.0"), port=8123, environ={})  # noqa: S104
+    plan = plan_demo(Settings(), DemoOptions(host="0.0.0.0"), port=8123)  # noqa: S104
 
     assert plan.simulated_twilio
     assert plan.simulated_email
@@ -142,9 +142,10 @@ def test_real_twilio_settings_serve_real_traffic() -> None:
         twilio_auth_token="real-token",
         twilio_whatsapp_from="whatsapp:+14155550100",
         walker_public_url="https://demo.example.com/",
+        walker_demo_token="t",
     )
 
-    plan = plan_demo(environment, DemoOptions(), port=8000, environ={"WALKER_DEMO_TOKEN": "t"})
+    plan = plan_demo(environment, DemoOptions(), port=8000)
 
     assert not plan.simulated_twilio
     assert plan.business_number == "+14155550100"
@@ -158,7 +159,7 @@ def test_real_twilio_without_a_sender_says_what_to_set() -> None:
     environment = Settings(twilio_account_sid="AC" + "1" * 32, twilio_auth_token="real-token")
 
     with pytest.raises(ConfigurationError, match="TWILIO_WHATSAPP_FROM"):
-        plan_demo(environment, DemoOptions(), port=8000, environ={})
+        plan_demo(environment, DemoOptions(), port=8000)
 
 
 def test_the_database_is_the_given_file_else_the_configured_url(tmp_path: Path) -> None:
@@ -166,16 +167,15 @@ def test_the_database_is_the_given_file_else_the_configured_url(tmp_path: Path) 
     environment = Settings(walker_database_url=configured)
     given = DemoOptions(database=tmp_path / "mine.db")
 
-    assert plan_demo(environment, given, port=1, environ={}).settings.walker_database_url == (
+    assert plan_demo(environment, given, port=1).settings.walker_database_url == (
         f"sqlite+aiosqlite:///{tmp_path / 'mine.db'}"
     )
-    environ = {"WALKER_DATABASE_URL": configured}
-    from_env = plan_demo(environment, DemoOptions(), port=1, environ=environ)
+    from_env = plan_demo(environment, DemoOptions(), port=1)
     assert from_env.settings.walker_database_url == configured
 
 
 def test_the_printed_curl_is_signed_over_the_url_it_posts_to() -> None:
-    plan = plan_demo(Settings(), DemoOptions(), port=8123, environ={})
+    plan = plan_demo(Settings(), DemoOptions(), port=8123)
     line = next(
         line for line in banner(plan, database="x").splitlines() if "whatsapp/webhook" in line
     )
@@ -192,4 +192,4 @@ def test_simulate_without_a_token_says_where_to_find_one() -> None:
     args = argparse.Namespace(token=None, url=None, body="hi", sender="+1415555267", to="+1")
 
     with pytest.raises(ConfigurationError, match="--token"):
-        simulated_request(args, {})
+        simulated_request(args, Settings())

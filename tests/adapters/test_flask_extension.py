@@ -78,7 +78,7 @@ def test_state_lives_in_app_extensions_and_is_closed_at_shutdown(services: Servi
 
     WalkerChannels.shutdown(app)
     WalkerChannels.shutdown(app)  # a second shutdown (as at exit) does nothing
-    assert services.on_close == []
+    assert services.closed
 
 
 def test_host_code_can_run_the_async_services_on_the_apps_loop(services: Services) -> None:

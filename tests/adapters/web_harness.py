@@ -187,6 +187,12 @@ def build_test_services(
     }
     settings = Settings(**{**defaults, **overrides})
     whatsapp, email = RecordingTransport(Channel.WHATSAPP), RecordingTransport(Channel.EMAIL)
+
+    async def seed_tenants(services: Services) -> None:
+        stores = cast(SqlStores, services.stores)
+        await stores.tenants.add_number(TENANT_A, NUMBER_A)
+        await stores.tenants.add_number(TENANT_B, NUMBER_B)
+
     services = build_services(
         settings,
         agent=agent or echo_agent(confidence=_confidence),
@@ -194,14 +200,8 @@ def build_test_services(
         whatsapp_transport=whatsapp,
         email_transport=email,
         brief_data=StaticBriefData([BriefMetric(label="Replies sent", value=42)]),
+        on_start=[seed_tenants],
     )
-    stores = cast(SqlStores, services.stores)
-
-    async def seed_tenants() -> None:
-        await stores.tenants.add_number(TENANT_A, NUMBER_A)
-        await stores.tenants.add_number(TENANT_B, NUMBER_B)
-
-    services.on_start.append(seed_tenants)
     return services, whatsapp, email
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -37,6 +39,29 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("WALKER_DATABASE_URL", url)
     monkeypatch.setenv("WALKER_PSEUDONYM_KEY", "cli-test-key")
     return url
+
+
+def database_file(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def query(url: str, sql: str, *params: object) -> list[tuple[object, ...]]:
+    connection = sqlite3.connect(database_file(url))
+    try:
+        with connection:
+            return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
+def delete_brief_runs(url: str) -> int:
+    """What an operator does to run the day's briefs again: forget the run rows."""
+    connection = sqlite3.connect(database_file(url))
+    try:
+        with connection:
+            return connection.execute("DELETE FROM walker_brief_runs").rowcount
+    finally:
+        connection.close()
 
 
 def save(url: str, schedule: BriefSchedule) -> None:
@@ -124,3 +149,88 @@ def test_missing_settings_are_explained(
     monkeypatch.delenv("WALKER_PSEUDONYM_KEY")
     assert main(["briefs", "run-due", "--console"]) == 2
     assert "WALKER_PSEUDONYM_KEY" in capsys.readouterr().err
+
+
+def test_a_rerun_after_the_run_row_was_deleted_sends_nothing_new(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = main(["briefs", "run-due", "--console", "--now", NOW])
+    first_out = capsys.readouterr().out
+    assert delete_brief_runs(database) == 1
+    second = main(["briefs", "run-due", "--console", "--now", NOW])
+    second_out = capsys.readouterr().out
+    third = main(["briefs", "run-due", "--console", "--now", NOW])
+    third_out = capsys.readouterr().out
+
+    assert (first, second, third) == (0, 0, 0)
+    assert first_out.count("[email] to=***@example.org") == 1
+    assert "1 sent, 0 failed, 0 abandoned, 0 skipped" in first_out
+    # The run row was gone, so the second call claimed the day again; the outbound ledger
+    # still held the brief's key, so nothing reached the transport.
+    assert "[email]" not in second_out
+    assert "0 failed, 0 abandoned, 0 skipped" in second_out
+    assert "[email]" not in third_out
+    assert "0 sent, 0 failed, 0 abandoned, 1 skipped" in third_out
+    ((key, state),) = query(database, "SELECT key, state FROM walker_outbound")
+    assert (str(key).startswith("brief:t1:"), state) == (True, "sent")
+    assert "ann@" not in str(key)
+    ((event_key, stored),) = query(
+        database, "SELECT idempotency_key, data FROM walker_events WHERE type = 'outbound'"
+    )
+    assert event_key == f"outbound:{key}"
+    event = json.loads(str(stored))
+    assert event["text"] == "Your daily brief for 2026-03-29"
+    assert event["data"]["purpose"] == "daily_brief"
+    assert query(database, "SELECT state FROM walker_brief_runs") == [("sent",)]
+
+
+def write_template(directory: Path) -> Path:
+    """A host template directory whose daily_brief replaces the built-in one."""
+    directory.mkdir()
+    (directory / "daily_brief.toml").write_text(
+        'category = "brief"\n'
+        'description = "Acme\'s own daily brief."\n'
+        'subject = "Acme morning report"\n'
+        'required_variables = ["recipient_name", "brief_date"]\n'
+        "optional_variables = "
+        '["analytics", "campaign_updates", "recommendations", "notes", "dashboard_url"]\n',
+        encoding="utf-8",
+    )
+    (directory / "daily_brief.txt.j2").write_text(
+        "Good morning {{ recipient_name }}, the Acme report for {{ brief_date }}.\n",
+        encoding="utf-8",
+    )
+    return directory
+
+
+def test_the_host_templates_from_walker_email_templates_are_used(
+    database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("WALKER_EMAIL_TEMPLATES", str(write_template(tmp_path / "templates")))
+
+    exit_code = main(["briefs", "run-due", "--console", "--now", NOW])
+
+    printed = capsys.readouterr().out
+    text = "Good morning there, the Acme report for 2026-03-29.\n"
+    assert exit_code == 0
+    assert f"subject='Acme morning report' text={len(text)} chars" in printed
+    assert "Your daily brief" not in printed
+    assert "html=no" in printed  # the host template has no HTML part
+    assert "1 sent, 0 failed, 0 abandoned, 0 skipped" in printed
+    ((stored,),) = query(database, "SELECT data FROM walker_events WHERE type = 'outbound'")
+    assert json.loads(str(stored))["text"] == "Acme morning report"
+
+
+def test_a_missing_walker_email_templates_directory_is_explained(
+    database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("WALKER_EMAIL_TEMPLATES", str(tmp_path / "nowhere"))
+
+    assert main(["briefs", "run-due", "--console", "--now", NOW]) == 2
+    assert "does not exist" in capsys.readouterr().err

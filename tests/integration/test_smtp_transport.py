@@ -12,9 +12,10 @@ import email.policy
 import socket
 import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,12 +23,12 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from walker_channels.app import Settings, email_services
 from walker_channels.email import (
     ConsoleEmailTransport,
     SmtpConfig,
     SmtpSecurity,
     SmtpTransport,
-    smtp_config_from_env,
 )
 from walker_channels.exceptions import (
     ConfigurationError,
@@ -41,15 +42,42 @@ from walker_channels.models import (
     DeliveryStatus,
     EmailAttachment,
     EmailContent,
+    OutboundEvent,
     OutboundMessage,
 )
-from walker_channels.testing import FixedClock
+from walker_channels.privacy import pseudonymize
+from walker_channels.services import OutboundSender, ServiceConfig
+from walker_channels.services.email import (
+    DailyBriefRequest,
+    DailyBriefService,
+    EmailSendRequest,
+    EmailService,
+    StaticBriefData,
+    TemplateCatalog,
+)
+from walker_channels.testing import (
+    FixedClock,
+    InMemoryEventStore,
+    InMemoryOutboundLedger,
+    InMemoryStores,
+)
 from walker_channels.testing.contracts import MessageTransportContract
 
 pytestmark = pytest.mark.anyio
 
 SENT_AT = datetime(2026, 3, 29, 6, 30, tzinfo=UTC)
 USER, PASSWORD = "mailer", "s3cret-pass"
+KEY = "pseudonym-secret"
+SMTP_VARIABLES = (
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_FROM",
+    "SMTP_SECURITY",
+    "SMTP_TIMEOUT",
+    "SMTP_RETRIES",
+)
 
 
 class Mailbox:
@@ -418,32 +446,225 @@ async def test_starttls_is_refused_when_the_server_does_not_offer_it(server: Con
     assert failure.value.retryable is False
 
 
-def test_the_config_comes_from_smtp_variables() -> None:
-    config = smtp_config_from_env(
-        {
-            "SMTP_HOST": "smtp.example.com",
-            "SMTP_USERNAME": USER,
-            "SMTP_PASSWORD": PASSWORD,
-            "SMTP_FROM": "Walker <brief@example.com>",
-            "SMTP_SECURITY": "tls",
-        }
-    )
+@pytest.fixture
+def no_smtp_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read the process environment too: only the test's own SMTP_* count."""
+    for name in SMTP_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def env_file(directory: Path, variables: dict[str, str]) -> Path:
+    """A host application's .env: walker-channels' variables among unrelated ones."""
+    path = directory / ".env"
+    unrelated = {"DJANGO_SECRET": "x", "DEBUG": "1", "DATABASE_URL": "postgres://app@db/app"}
+    lines = [f"{name}={value}" for name, value in {**unrelated, **variables}.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.usefixtures("no_smtp_environment")
+def test_the_config_comes_from_smtp_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    variables = {
+        "SMTP_HOST": "smtp.example.com",
+        "SMTP_USERNAME": USER,
+        "SMTP_PASSWORD": PASSWORD,
+        "SMTP_FROM": "Walker <brief@example.com>",
+        "SMTP_SECURITY": "tls",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+    settings = Settings()
+    config = settings.smtp_config()
+
+    assert config is not None
     assert (config.effective_port, config.sender_address) == (465, "brief@example.com")
+    assert (config.host, config.username, config.security) == (
+        "smtp.example.com",
+        USER,
+        SmtpSecurity.TLS,
+    )
+    assert config.password is not None
+    assert config.password.get_secret_value() == PASSWORD
     assert PASSWORD not in repr(config)
+    assert PASSWORD not in repr(settings)
 
 
+@pytest.mark.usefixtures("no_smtp_environment")
+async def test_timeout_and_retries_from_a_dotenv_file_reach_the_transport(
+    tmp_path: Path, server: Controller, mailbox: Mailbox
+) -> None:
+    path = env_file(
+        tmp_path,
+        {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(server.port),
+            "SMTP_FROM": "Walker Briefs <brief@example.com>",
+            "SMTP_SECURITY": "none",
+            "SMTP_TIMEOUT": "7.5",
+            "SMTP_RETRIES": "4",
+        },
+    )
+
+    config = Settings(_env_file=path).smtp_config()
+
+    assert config is not None
+    assert (config.timeout, config.retries) == (7.5, 4)
+    assert (config.host, config.effective_port) == ("127.0.0.1", server.port)
+    assert config.security is SmtpSecurity.NONE
+    result = await SmtpTransport(config, clock=FixedClock(SENT_AT)).send(email_to())
+    assert len(mailbox.accepted) == 1
+    assert mailbox.message()["Message-ID"] == result.provider_message_id
+
+
+@pytest.mark.usefixtures("no_smtp_environment")
+def test_without_a_dotenv_file_the_smtp_defaults_apply(tmp_path: Path) -> None:
+    path = env_file(tmp_path, {"SMTP_HOST": "smtp.example.com", "SMTP_FROM": "a@example.com"})
+
+    config = Settings(_env_file=path).smtp_config()
+
+    assert config is not None
+    assert (config.timeout, config.retries, config.effective_port) == (30.0, 2, 587)
+    assert Settings().smtp_config() is None  # the file is read only when named
+
+
+@pytest.mark.usefixtures("no_smtp_environment")
+@pytest.mark.parametrize(
+    "port",
+    [
+        "not-a-port",
+        "70000",
+    ],
+)
+def test_an_invalid_smtp_port_names_the_variables_without_the_value(
+    tmp_path: Path, port: str
+) -> None:
+    path = env_file(
+        tmp_path,
+        {"SMTP_HOST": "smtp.example.com", "SMTP_FROM": "a@example.com", "SMTP_PORT": port},
+    )
+
+    with pytest.raises(ConfigurationError, match=r"SMTP_(\*|PORT)") as failure:
+        Settings(_env_file=path).smtp_config()
+
+    assert port not in str(failure.value)
+
+
+@pytest.mark.usefixtures("no_smtp_environment")
+async def test_without_smtp_host_there_is_no_smtp_config_and_the_jobs_say_so() -> None:
+    settings = Settings(smtp_from="brief@example.com", walker_pseudonym_key=KEY)
+
+    assert settings.smtp_config() is None
+    with pytest.raises(ConfigurationError, match="SMTP_HOST"):
+        async with email_services(settings, stores=InMemoryStores()):
+            pass
+
+
+@pytest.mark.usefixtures("no_smtp_environment")
 @pytest.mark.parametrize(
     ("environ", "names"),
     [
-        ({"SMTP_FROM": "brief@example.com"}, "SMTP_HOST"),
-        ({"SMTP_HOST": "h", "SMTP_FROM": "not an address"}, "SMTP_FROM"),
-        ({"SMTP_HOST": "h", "SMTP_FROM": "a@example.com", "SMTP_SECURITY": "ssl"}, "SMTP_SECURITY"),
-        ({"SMTP_HOST": "h", "SMTP_FROM": "a@example.com", "SMTP_PASSWORD": PASSWORD}, "password"),
+        pytest.param(
+            {"SMTP_HOST": "h", "SMTP_FROM": "not an address"},
+            "SMTP_FROM",
+            id="from",
+        ),
+        pytest.param(
+            {"SMTP_HOST": "h", "SMTP_FROM": "a@example.com", "SMTP_SECURITY": "ssl"},
+            "SMTP_SECURITY",
+            id="security",
+        ),
+        pytest.param(
+            {"SMTP_HOST": "h", "SMTP_FROM": "a@example.com", "SMTP_PASSWORD": PASSWORD},
+            "password",
+            id="password-without-username",
+        ),
     ],
 )
 def test_bad_smtp_settings_name_the_variable_and_hide_the_password(
-    environ: dict[str, str], names: str
+    tmp_path: Path, environ: dict[str, str], names: str
 ) -> None:
+    path = env_file(tmp_path, environ)
+
     with pytest.raises(ConfigurationError, match=names) as failure:
-        smtp_config_from_env(environ)
+        Settings(_env_file=path).smtp_config()
     assert PASSWORD not in str(failure.value)
+
+
+def sender_for(transport: SmtpTransport, events: InMemoryEventStore) -> OutboundSender:
+    return OutboundSender(
+        transports={Channel.EMAIL: transport},
+        ledger=InMemoryOutboundLedger(),
+        events=events,
+        clock=FixedClock(SENT_AT),
+        config=ServiceConfig(pseudonym_key=KEY),
+    )
+
+
+async def test_a_custom_email_retried_with_its_key_reaches_the_server_once(
+    server: Controller, mailbox: Mailbox
+) -> None:
+    events = InMemoryEventStore()
+    service = EmailService(
+        sender=sender_for(transport_for(server), events), templates=TemplateCatalog()
+    )
+    request = EmailSendRequest(
+        tenant_id="t1",
+        recipient_email="ann@example.org",
+        subject="Your invoice",
+        body="The invoice is attached.",
+        idempotency_key="invoice-2026-03",
+    )
+
+    first = await service.send(request)
+    second = await service.send(request)
+
+    assert len(mailbox.accepted) == 1
+    assert mailbox.data_commands == 1
+    assert (first.duplicate, second.duplicate) == (False, True)
+    assert first.status is DeliveryStatus.SENT
+    assert mailbox.message()["Message-ID"] == first.provider_message_id
+    assert second.provider_message_id == first.provider_message_id
+    assert mailbox.message()["Subject"] == "Your invoice"
+    (event,) = events.events
+    assert isinstance(event, OutboundEvent)
+    assert event.text == "Your invoice"
+    assert event.participant == pseudonymize("ann@example.org", KEY)
+    assert event.data == {"purpose": "custom", "template": "custom_message"}
+    assert "invoice is attached" not in event.model_dump_json()
+
+
+async def test_a_brief_rerun_for_the_same_day_reaches_the_server_once(
+    server: Controller, mailbox: Mailbox
+) -> None:
+    events = InMemoryEventStore()
+    briefs = DailyBriefService(
+        sender=sender_for(transport_for(server), events),
+        templates=TemplateCatalog(),
+        data=StaticBriefData(),
+        agent=None,
+        clock=FixedClock(SENT_AT),
+    )
+    request = DailyBriefRequest(
+        user_id="u1",
+        tenant_id="t1",
+        recipient_email="ann@example.org",
+        include_recommendations=False,
+    )
+
+    first = await briefs.send(request)
+    rerun = await briefs.send(request)
+    next_day = await briefs.send(request, day=date(2026, 3, 30))
+
+    assert len(mailbox.accepted) == 2
+    assert (first.duplicate, rerun.duplicate, next_day.duplicate) == (False, True, False)
+    assert mailbox.message(0)["Message-ID"] == first.provider_message_id
+    assert mailbox.message(0)["Subject"] == "Your daily brief for 2026-03-29"
+    assert mailbox.message(1)["Subject"] == "Your daily brief for 2026-03-30"
+    sent = [event for event in events.events if isinstance(event, OutboundEvent)]
+    assert sent == events.events
+    assert [event.text for event in sent] == [
+        "Your daily brief for 2026-03-29",
+        "Your daily brief for 2026-03-30",
+    ]
+    assert all(event.data["purpose"] == "daily_brief" for event in sent)

@@ -18,12 +18,13 @@ from walker_channels.models import (
     BriefSchedule,
     Channel,
     OutboundMessage,
+    OutboundState,
     SendResult,
 )
+from walker_channels.services import OutboundSender, ServiceConfig
 from walker_channels.services.email import (
     BriefScheduler,
     DailyBriefService,
-    EmailOutbox,
     RunDueReport,
     RunOutcome,
     ScheduleBriefRequest,
@@ -37,6 +38,7 @@ from walker_channels.testing import (
     FixedClock,
     InMemoryBriefScheduleStore,
     InMemoryEventStore,
+    InMemoryOutboundLedger,
     RecordingTransport,
 )
 
@@ -48,9 +50,28 @@ LEASE = timedelta(minutes=15)
 
 
 class BrokenData(StaticBriefData):
-    """A host data source that fails with its own exception for one tenant."""
+    """A host data source that fails with its own exception for one tenant.
+
+    ``stop_with`` makes the next brief stop while its data is gathered (before it reaches the
+    outbound ledger); ``meanwhile`` (another caller) runs first in the next gathering, which
+    then fails.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stops: list[BaseException] = []
+        self.meanwhile: Callable[[], Awaitable[object]] | None = None
+
+    def stop_with(self, error: BaseException) -> None:
+        self.stops.append(error)
 
     async def analytics(self, tenant_id: str, user_id: str, day: date) -> Sequence[BriefMetric]:
+        if self.stops:
+            raise self.stops.pop(0)
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            await meanwhile()
+            raise TimeoutError("the host's analytics timed out")
         if tenant_id == "broken":
             raise KeyError("host bug")
         return await super().analytics(tenant_id, user_id, day)
@@ -79,16 +100,19 @@ class Kit:
         self.clock = FixedClock(now)
         self.store = InMemoryBriefScheduleStore()
         self.transport = transport or RecordingTransport(Channel.EMAIL)
-        outbox = EmailOutbox(
-            transport=self.transport,
+        self.data = BrokenData()
+        self.ledger = InMemoryOutboundLedger()
+        sender = OutboundSender(
+            transports={Channel.EMAIL: self.transport},
+            ledger=self.ledger,
             events=InMemoryEventStore(),
             clock=self.clock,
-            pseudonym_key="k",
+            config=ServiceConfig(pseudonym_key="k"),
         )
         self.briefs = briefs = DailyBriefService(
-            outbox=outbox,
+            sender=sender,
             templates=TemplateCatalog(),
-            data=BrokenData(),
+            data=self.data,
             agent=None,
             clock=self.clock,
         )
@@ -271,7 +295,9 @@ async def test_a_run_left_running_is_taken_over_once_its_lease_has_run_out() -> 
     kit = Kit(utc(2026, 3, 27, 9, 0))
     schedule = await kit.schedule(time(8, 0))
     key = (schedule.id, date(2026, 3, 27))
-    kit.transport.fail_with(asyncio.CancelledError())  # the process is stopped mid-send
+    # The process is stopped while it builds the brief, before the send is reserved in the
+    # outbound ledger (a stop after that is the next tests' case).
+    kit.data.stop_with(asyncio.CancelledError())
     with pytest.raises(asyncio.CancelledError):
         await kit.scheduler.run_due()
 
@@ -291,7 +317,7 @@ async def test_a_run_left_running_is_taken_over_once_its_lease_has_run_out() -> 
 async def test_concurrent_calls_after_the_lease_take_the_run_over_once() -> None:
     kit = Kit(utc(2026, 3, 27, 9, 0))
     await kit.schedule(time(8, 0))
-    kit.transport.fail_with(asyncio.CancelledError())
+    kit.data.stop_with(asyncio.CancelledError())
     with pytest.raises(asyncio.CancelledError):
         await kit.scheduler.run_due()
     kit.clock.advance(2 * LEASE)
@@ -302,11 +328,45 @@ async def test_concurrent_calls_after_the_lease_take_the_run_over_once() -> None
     assert len(kit.transport.sent) == 1
 
 
+async def stopped_mid_send(kit: Kit) -> tuple[date, RunDueReport]:
+    """A run whose process was stopped after its send was reserved, then one after the lease."""
+    day = date(2026, 3, 27)
+    kit.transport.fail_with(asyncio.CancelledError())  # stopped inside the transport
+    with pytest.raises(asyncio.CancelledError):
+        await kit.scheduler.run_due()
+    kit.clock.advance(LEASE)
+    return day, await kit.scheduler.run_due()
+
+
+async def test_a_send_stopped_midway_is_not_repeated_blindly_after_the_lease() -> None:
+    kit = Kit(utc(2026, 3, 27, 9, 0))
+    await kit.schedule(time(8, 0))
+
+    _, after_lease = await stopped_mid_send(kit)
+
+    # Whether the stopped send reached the SMTP server is unknown: the ledger keeps the key.
+    (run,) = after_lease.runs
+    assert run.outcome is not RunOutcome.SKIPPED  # the run was taken over ...
+    assert kit.transport.sent == []  # ... but the brief was not sent a second time
+    (record,) = kit.ledger.records.values()
+    assert record.state is OutboundState.PENDING
+
+
+async def test_a_takeover_that_sent_nothing_is_not_reported_as_sent() -> None:
+    kit = Kit(utc(2026, 3, 27, 9, 0))
+    schedule = await kit.schedule(time(8, 0))
+
+    day, after_lease = await stopped_mid_send(kit)
+
+    (run,) = after_lease.runs
+    assert run.outcome is not RunOutcome.SENT
+    assert kit.store.runs[(schedule.id, day)] is not BriefRunState.SENT
+
+
 async def test_a_worker_that_outlived_its_lease_leaves_the_outcome_to_the_one_that_took_over(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    transport = StallingTransport()
-    kit = Kit(utc(2026, 3, 27, 9, 0), transport=transport)
+    kit = Kit(utc(2026, 3, 27, 9, 0))
     schedule = await kit.schedule(time(8, 0))
     takeovers: list[RunDueReport] = []
 
@@ -314,15 +374,56 @@ async def test_a_worker_that_outlived_its_lease_leaves_the_outcome_to_the_one_th
         kit.clock.advance(LEASE)
         takeovers.append(await kit.scheduler.run_due())
 
-    transport.meanwhile = another_caller_after_the_lease
+    # The first worker stalls while it builds the brief (before the outbound ledger).
+    kit.data.meanwhile = another_caller_after_the_lease
     with caplog.at_level(logging.WARNING, logger="walker_channels.services.email.schedules"):
         stalled = await kit.scheduler.run_due()
 
     assert stalled.count(RunOutcome.FAILED) == 1
     assert takeovers[0].count(RunOutcome.SENT) == 1
+    assert len(kit.transport.sent) == 1
     assert kit.store.runs[(schedule.id, date(2026, 3, 27))] is BriefRunState.SENT
     assert "outlived its lease" in caplog.text
     assert (await kit.scheduler.run_due()).count(RunOutcome.SKIPPED) == 1
+
+
+async def test_a_takeover_does_not_send_while_the_stalled_send_is_in_flight() -> None:
+    transport = StallingTransport()
+    kit = Kit(utc(2026, 3, 27, 9, 0), transport=transport)
+    await kit.schedule(time(8, 0))
+    sent_by_the_takeover: list[int] = []
+
+    async def another_caller_after_the_lease() -> None:
+        kit.clock.advance(LEASE)
+        await kit.scheduler.run_due()
+        sent_by_the_takeover.append(len(transport.sent))
+
+    transport.meanwhile = another_caller_after_the_lease
+    stalled = await kit.scheduler.run_due()
+
+    assert stalled.count(RunOutcome.FAILED) == 1
+    assert sent_by_the_takeover == [0]
+    (record,) = kit.ledger.records.values()
+    assert record.state is OutboundState.FAILED  # the stalled send was refused (SMTP 421)
+
+
+async def test_a_brief_whose_stalled_send_failed_after_a_takeover_still_goes_out() -> None:
+    transport = StallingTransport()
+    kit = Kit(utc(2026, 3, 27, 9, 0), transport=transport)
+    schedule = await kit.schedule(time(8, 0))
+
+    async def another_caller_after_the_lease() -> None:
+        kit.clock.advance(LEASE)
+        await kit.scheduler.run_due()
+
+    transport.meanwhile = another_caller_after_the_lease
+    await kit.scheduler.run_due()
+    kit.clock.advance(STEP)
+    retried = await kit.scheduler.run_due()
+
+    assert retried.count(RunOutcome.SENT) == 1
+    assert len(transport.sent) == 1
+    assert kit.store.runs[(schedule.id, date(2026, 3, 27))] is BriefRunState.SENT
 
 
 async def test_a_lease_must_be_positive() -> None:

@@ -7,7 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from walker_channels.exceptions import AgentError, InvalidEmailAddress, ProviderError
+from walker_channels.exceptions import (
+    AgentError,
+    ConfigurationError,
+    InvalidEmailAddress,
+    ProviderError,
+)
 from walker_channels.models import (
     AgentReply,
     BriefMetric,
@@ -16,22 +21,25 @@ from walker_channels.models import (
     ConversationStats,
     OutboundEvent,
     OutboundFailedEvent,
+    OutboundState,
     StatsQuery,
 )
 from walker_channels.ports import AgentRunner
 from walker_channels.privacy import pseudonymize
+from walker_channels.services import OutboundSender, SendPurpose, ServiceConfig
 from walker_channels.services.email import (
     BriefConfig,
     ConversationBriefData,
     DailyBriefRequest,
     DailyBriefService,
-    EmailOutbox,
     StaticBriefData,
     TemplateCatalog,
 )
+from walker_channels.services.keys import outbound_event_key
 from walker_channels.testing import (
     FixedClock,
     InMemoryEventStore,
+    InMemoryOutboundLedger,
     RecordingTransport,
     ScriptedAgent,
 )
@@ -76,11 +84,16 @@ class Kit:
         self.events = InMemoryEventStore()
         self.data = CountingData()
         self.agent = agent
-        outbox = EmailOutbox(
-            transport=self.transport, events=self.events, clock=FixedClock(NOW), pseudonym_key=KEY
+        self.ledger = InMemoryOutboundLedger()
+        sender = OutboundSender(
+            transports={Channel.EMAIL: self.transport},
+            ledger=self.ledger,
+            events=self.events,
+            clock=FixedClock(NOW),
+            config=ServiceConfig(pseudonym_key=KEY),
         )
         self.service = DailyBriefService(
-            outbox=outbox,
+            sender=sender,
             templates=TemplateCatalog(),
             data=self.data,
             agent=agent,
@@ -146,10 +159,20 @@ async def test_the_brief_is_recorded_under_the_tenant_with_a_pseudonym() -> None
     assert event.participant == pseudonymize(RECIPIENT, KEY) == receipt.participant
     assert event.provider_message_id == receipt.provider_message_id
     assert (event.agent_id, event.confidence) == ("email", 0.8)
-    assert event.idempotency_key == "brief:s1:2026-03-29"
+    key = SendPurpose.DAILY_BRIEF.key("brief:s1:2026-03-29", tenant_id="t1")
+    assert event.idempotency_key == outbound_event_key(key)
+    assert kit.ledger.records[key].state is OutboundState.SENT
     assert event.text == "Your daily brief for 2026-03-29"
-    assert event.data["purpose"] == "daily_brief"
+    assert event.data == {
+        "purpose": "daily_brief",
+        "template": "daily_brief",
+        "user_id": "u1",
+        "brief_date": "2026-03-29",
+        "sections": ["analytics", "campaign_updates", "recommendations"],
+    }
+    assert "Replies sent" not in event.model_dump_json()
     assert RECIPIENT not in event.model_dump_json()
+    assert receipt.duplicate is False
 
 
 async def test_the_email_agent_is_asked_with_a_session_for_the_brief() -> None:
@@ -244,6 +267,8 @@ async def test_a_failed_send_is_recorded_and_raised() -> None:
     (event,) = kit.events.events
     assert isinstance(event, OutboundFailedEvent)
     assert (event.error_code, event.retryable, event.tenant_id) == ("550", False, "t1")
+    assert event.text == "Your daily brief for 2026-03-29"
+    assert event.data["purpose"] == "daily_brief"
 
 
 async def test_an_invalid_recipient_sends_and_records_nothing() -> None:
@@ -255,6 +280,52 @@ async def test_an_invalid_recipient_sends_and_records_nothing() -> None:
     assert "ann@@example" not in str(failure.value)
     assert kit.transport.sent == []
     assert kit.events.events == []
+
+
+async def test_a_rerun_for_the_same_day_sends_nothing_new() -> None:
+    kit = Kit(None)
+
+    first = await kit.service.send(request(include_recommendations=False))
+    again = await kit.service.send(request(include_recommendations=False))
+    next_day = await kit.service.send(request(include_recommendations=False), day=date(2026, 3, 30))
+
+    assert len(kit.transport.sent) == 2
+    assert (first.duplicate, again.duplicate, next_day.duplicate) == (False, True, False)
+    assert again.provider_message_id == first.provider_message_id
+    assert len(kit.events.events) == 2
+
+
+async def test_a_given_idempotency_key_decides_what_counts_as_a_rerun() -> None:
+    kit = Kit(None)
+
+    await kit.service.send(request(include_recommendations=False), idempotency_key="run-1")
+    same_key = await kit.service.send(
+        request(include_recommendations=False), idempotency_key="run-1"
+    )
+    other_key = await kit.service.send(
+        request(include_recommendations=False), idempotency_key="run-2"
+    )
+
+    assert (same_key.duplicate, other_key.duplicate) == (True, False)
+    assert len(kit.transport.sent) == 2
+
+
+def test_the_service_needs_a_sender_with_an_email_transport() -> None:
+    sms_only = OutboundSender(
+        transports={Channel.SMS: RecordingTransport(Channel.SMS)},
+        ledger=InMemoryOutboundLedger(),
+        events=InMemoryEventStore(),
+        clock=FixedClock(NOW),
+        config=ServiceConfig(pseudonym_key=KEY),
+    )
+    with pytest.raises(ConfigurationError, match="email transport"):
+        DailyBriefService(
+            sender=sms_only,
+            templates=TemplateCatalog(),
+            data=StaticBriefData(),
+            agent=None,
+            clock=FixedClock(NOW),
+        )
 
 
 class OneDayStats:

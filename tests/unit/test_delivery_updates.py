@@ -16,7 +16,14 @@ from walker_channels.models import (
     OutboundMessage,
     OutboundState,
 )
-from walker_channels.services import DeliveryTracker, OutboundSender, SendReceipt, ServiceConfig
+from walker_channels.services import (
+    DeliveryTracker,
+    OutboundSender,
+    SendContext,
+    SendPurpose,
+    SendReceipt,
+    ServiceConfig,
+)
 from walker_channels.testing import (
     FixedClock,
     InMemoryEventStore,
@@ -52,7 +59,11 @@ class Kit:
         message = OutboundMessage(
             channel=Channel.WHATSAPP, to=Address(channel=Channel.WHATSAPP, value=PERSON), text="hi"
         )
-        return await self.sender.send(message, key=key, tenant_id="t1", session_id="s1")
+        purpose, _, cause = key.partition(":")
+        context = SendContext(
+            purpose=SendPurpose(purpose), cause=cause, tenant_id="t1", session_id="s1"
+        )
+        return await self.sender.send(message, context)
 
     def status_events(self) -> list[DeliveryStatusEvent]:
         return [e for e in self.events.events if isinstance(e, DeliveryStatusEvent)]

@@ -11,16 +11,28 @@ from pydantic import ValidationError
 import walker_channels.email
 from walker_channels.email import ConsoleEmailTransport
 from walker_channels.exceptions import ConfigurationError, InvalidEmailAddress, TransportError
-from walker_channels.models import Channel, OutboundEvent, OutboundFailedEvent
+from walker_channels.models import (
+    Channel,
+    DeliveryStatus,
+    OutboundEvent,
+    OutboundFailedEvent,
+    OutboundState,
+)
 from walker_channels.privacy import pseudonymize
+from walker_channels.services import OutboundSender, SendPurpose, ServiceConfig
 from walker_channels.services.email import (
-    EmailOutbox,
     EmailSendRequest,
     EmailService,
     TemplateCatalog,
     UnknownTemplate,
 )
-from walker_channels.testing import FixedClock, InMemoryEventStore, RecordingTransport
+from walker_channels.services.keys import outbound_event_key
+from walker_channels.testing import (
+    FixedClock,
+    InMemoryEventStore,
+    InMemoryOutboundLedger,
+    RecordingTransport,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -29,14 +41,27 @@ NOW = datetime(2026, 3, 29, 9, 0, tzinfo=UTC)
 RECIPIENT = "bob@example.org"
 
 
+def sender_on(
+    transport: RecordingTransport | ConsoleEmailTransport,
+    events: InMemoryEventStore,
+    ledger: InMemoryOutboundLedger | None = None,
+) -> OutboundSender:
+    return OutboundSender(
+        transports={Channel.EMAIL: transport},
+        ledger=ledger if ledger is not None else InMemoryOutboundLedger(),
+        events=events,
+        clock=FixedClock(NOW),
+        config=ServiceConfig(pseudonym_key=KEY),
+    )
+
+
 def service_on(
     transport: RecordingTransport | ConsoleEmailTransport,
+    ledger: InMemoryOutboundLedger | None = None,
 ) -> tuple[EmailService, InMemoryEventStore]:
     events = InMemoryEventStore()
-    outbox = EmailOutbox(
-        transport=transport, events=events, clock=FixedClock(NOW), pseudonym_key=KEY
-    )
-    return EmailService(outbox=outbox, templates=TemplateCatalog()), events
+    sender = sender_on(transport, events, ledger)
+    return EmailService(sender=sender, templates=TemplateCatalog()), events
 
 
 async def test_a_subject_and_body_go_out_in_the_custom_message_layout() -> None:
@@ -56,10 +81,16 @@ async def test_a_subject_and_body_go_out_in_the_custom_message_layout() -> None:
     assert message.email.html is not None
     assert "Line &lt;one&gt;" in message.email.html
     assert receipt.template_name == "custom_message"
+    assert (receipt.status, receipt.duplicate) == (DeliveryStatus.SENT, False)
+    assert receipt.participant == pseudonymize(RECIPIENT, KEY)
     (event,) = events.events
     assert isinstance(event, OutboundEvent)
     assert (event.tenant_id, event.participant) == ("t1", pseudonymize(RECIPIENT, KEY))
     assert event.data == {"purpose": "custom", "template": "custom_message"}
+    assert event.text == "Hello"
+    assert event.provider_message_id == receipt.provider_message_id
+    assert "Line" not in event.model_dump_json()
+    assert RECIPIENT not in event.model_dump_json()
 
 
 async def test_a_template_is_rendered_with_the_data_given() -> None:
@@ -146,6 +177,8 @@ async def test_a_transport_failure_is_recorded_then_raised() -> None:
     (event,) = events.events
     assert isinstance(event, OutboundFailedEvent)
     assert (event.retryable, event.error_message) == (True, "the connection dropped")
+    assert (event.tenant_id, event.text) == ("t1", "s")
+    assert event.data == {"purpose": "custom", "template": "custom_message"}
 
 
 def test_the_templates_listing_comes_through_the_service() -> None:
@@ -159,21 +192,26 @@ def test_the_templates_listing_comes_through_the_service() -> None:
     ]
 
 
-def test_the_outbox_needs_an_email_transport_and_a_key() -> None:
-    with pytest.raises(ConfigurationError):
-        EmailOutbox(
-            transport=RecordingTransport(Channel.SMS),
+def test_the_service_needs_an_email_transport_and_a_key() -> None:
+    sms_only = OutboundSender(
+        transports={Channel.SMS: RecordingTransport(Channel.SMS)},
+        ledger=InMemoryOutboundLedger(),
+        events=InMemoryEventStore(),
+        clock=FixedClock(NOW),
+        config=ServiceConfig(pseudonym_key=KEY),
+    )
+    with pytest.raises(ConfigurationError, match="email transport"):
+        EmailService(sender=sms_only, templates=TemplateCatalog())
+    with pytest.raises(ConfigurationError, match="sends on sms"):
+        OutboundSender(
+            transports={Channel.EMAIL: RecordingTransport(Channel.SMS)},
+            ledger=InMemoryOutboundLedger(),
             events=InMemoryEventStore(),
             clock=FixedClock(NOW),
-            pseudonym_key=KEY,
+            config=ServiceConfig(pseudonym_key=KEY),
         )
-    with pytest.raises(ConfigurationError):
-        EmailOutbox(
-            transport=RecordingTransport(Channel.EMAIL),
-            events=InMemoryEventStore(),
-            clock=FixedClock(NOW),
-            pseudonym_key="",
-        )
+    with pytest.raises(ValidationError, match="pseudonym key is required"):
+        ServiceConfig(pseudonym_key="")
 
 
 async def test_the_console_transport_prints_a_summary_without_the_address_or_body() -> None:
@@ -205,3 +243,80 @@ def test_the_email_package_surface_is_sorted_and_importable() -> None:
         assert getattr(walker_channels.email, name) is not None, name
     with pytest.raises(AttributeError):
         _ = walker_channels.email.Nothing
+
+
+async def test_the_same_idempotency_key_sends_once_and_reports_the_duplicate() -> None:
+    transport = RecordingTransport(Channel.EMAIL)
+    ledger = InMemoryOutboundLedger()
+    service, events = service_on(transport, ledger)
+    request = EmailSendRequest(
+        tenant_id="t1", recipient_email=RECIPIENT, subject="s", body="b", idempotency_key="k-1"
+    )
+
+    first = await service.send(request)
+    second = await service.send(request)
+
+    assert len(transport.sent) == 1
+    assert (first.duplicate, second.duplicate) == (False, True)
+    assert second.provider_message_id == first.provider_message_id
+    assert second.status is DeliveryStatus.SENT
+    key = SendPurpose.CUSTOM_EMAIL.key("k-1", tenant_id="t1")
+    assert ledger.records[key].state is OutboundState.SENT
+    (event,) = events.events
+    assert event.idempotency_key == outbound_event_key(key)
+    assert "k-1" not in key
+
+
+async def test_an_idempotency_key_is_per_tenant_and_no_key_never_deduplicates() -> None:
+    transport = RecordingTransport(Channel.EMAIL)
+    service, events = service_on(transport)
+
+    for tenant in ("t1", "t2"):
+        await service.send(
+            EmailSendRequest(
+                tenant_id=tenant,
+                recipient_email=RECIPIENT,
+                subject="s",
+                body="b",
+                idempotency_key="same",
+            )
+        )
+    unkeyed = EmailSendRequest(tenant_id="t1", recipient_email=RECIPIENT, subject="s", body="b")
+    receipts = [await service.send(unkeyed) for _ in range(2)]
+
+    assert len(transport.sent) == 4
+    assert [receipt.duplicate for receipt in receipts] == [False, False]
+    assert len({event.idempotency_key for event in events.events}) == 4
+
+
+async def test_a_failed_send_may_be_tried_again_under_the_same_key() -> None:
+    transport = RecordingTransport(Channel.EMAIL)
+    transport.fail_with(TransportError("refused for now", retryable=True))
+    service, events = service_on(transport)
+    request = EmailSendRequest(
+        tenant_id="t1", recipient_email=RECIPIENT, subject="s", body="b", idempotency_key="k-2"
+    )
+
+    with pytest.raises(TransportError):
+        await service.send(request)
+    retried = await service.send(request)
+
+    assert (retried.duplicate, retried.status) == (False, DeliveryStatus.SENT)
+    assert len(transport.sent) == 1
+    assert isinstance(events.events[0], OutboundFailedEvent)
+
+
+async def test_a_retry_after_a_failure_records_its_sent_event_too() -> None:
+    transport = RecordingTransport(Channel.EMAIL)
+    transport.fail_with(TransportError("refused for now", retryable=True))
+    service, events = service_on(transport)
+    request = EmailSendRequest(
+        tenant_id="t1", recipient_email=RECIPIENT, subject="s", body="b", idempotency_key="k-3"
+    )
+
+    with pytest.raises(TransportError):
+        await service.send(request)
+    retried = await service.send(request)
+
+    assert [type(event) for event in events.events] == [OutboundFailedEvent, OutboundEvent]
+    assert events.events[1].provider_message_id == retried.provider_message_id

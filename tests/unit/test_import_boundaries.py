@@ -90,3 +90,79 @@ def _top_level_modules() -> list[Path]:
     root = Path(walker_channels.__file__).parent
     files = [p for p in root.glob("*.py") if p.stem != "__init__"]
     return files + [p for p in root.iterdir() if (p / "__init__.py").is_file()]
+
+
+# Which package may import which (docs/architecture.md draws it). The pure layer is every
+# top-level module and the models package: it imports nothing of the others.
+PROVIDERS = frozenset({"twilio", "email", "agents", "sql"})
+MAY_IMPORT: dict[str, frozenset[str]] = {
+    "pure": frozenset(),
+    **{provider: frozenset() for provider in PROVIDERS},
+    "services": frozenset(),
+    "testing": frozenset({"services"}),
+    "app": frozenset({"services", *PROVIDERS}),
+    "web": frozenset({"app", "services", "twilio"}),
+    "cli": frozenset({"app", "services", *PROVIDERS}),
+}
+"""Besides itself and the pure layer. Providers never import each other or the flows; the
+flows (services) depend on ports, never on a provider; only the composition root (app) and
+the commands (cli) wire providers; the HTTP layer serves what the root built, and parses
+Twilio's wire format with the Twilio module's parsers."""
+
+
+def layer_of(module: str) -> str:
+    """The layer of ``walker_channels.<part>...``: a package's name, or ``pure``."""
+    parts = module.split(".")
+    if parts[0] != "walker_channels" or len(parts) < 2:
+        return "pure"
+    return parts[1] if parts[1] in MAY_IMPORT else "pure"
+
+
+def core_imports(path: Path) -> set[str]:
+    """The ``walker_channels...`` modules a core file imports (relative imports resolved)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] in {"walker_channels"}}
+
+
+def test_the_layer_checker_tells_the_layers_apart() -> None:
+    assert layer_of("walker_channels.models") == "pure"
+    assert layer_of("walker_channels.privacy") == "pure"
+    assert layer_of("walker_channels.services.email.brief") == "services"
+    assert layer_of("walker_channels.app") == "app"
+
+
+def test_no_core_module_imports_a_package_its_layer_may_not() -> None:
+    offenders: dict[str, list[str]] = {}
+    for path in sorted(CORE.rglob("*.py")):
+        module = "walker_channels." + ".".join(path.relative_to(CORE).with_suffix("").parts)
+        own = layer_of(module)
+        allowed = {own, "pure", *MAY_IMPORT[own]}
+        refused = sorted(name for name in core_imports(path) if layer_of(name) not in allowed)
+        if refused:
+            offenders[str(path.relative_to(CORE))] = refused
+    assert offenders == {}
+
+
+def test_no_core_module_imports_an_adapter() -> None:
+    adapters = {"walker_channels_fastapi", "walker_channels_flask"}
+    offenders = {
+        str(path.relative_to(CORE)): sorted(imported_roots(path.read_text()) & adapters)
+        for path in CORE.rglob("*.py")
+    }
+    assert {path: found for path, found in offenders.items() if found} == {}
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    roots = [CORE, CORE.parents[1] / "adapters"]
+    readers = sorted(
+        str(path)
+        for root in roots
+        for path in root.rglob("*.py")
+        if "os.environ" in path.read_text() or "getenv(" in path.read_text()
+    )
+    assert readers == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from walker_channels.models import (
     OutboundMessage,
     OutboundState,
 )
-from walker_channels.services import OutboundSender, ServiceConfig
+from walker_channels.services import OutboundSender, SendContext, SendPurpose, ServiceConfig
 from walker_channels.testing import (
     FixedClock,
     InMemoryEventStore,
@@ -58,6 +59,11 @@ def kit() -> Kit:
     return Kit()
 
 
+def reply(cause: str, **fields: Any) -> SendContext:
+    """The context of the agent's reply to the message ``cause`` for tenant t1."""
+    return SendContext(purpose=SendPurpose.REPLY, cause=cause, tenant_id="t1", **fields)
+
+
 def hello(text: str = "Hello!") -> OutboundMessage:
     return OutboundMessage(
         channel=Channel.WHATSAPP, to=Address(channel=Channel.WHATSAPP, value=PERSON), text=text
@@ -74,12 +80,7 @@ def assert_no_raw_number(kit: Kit) -> None:
 async def test_a_send_is_recorded_with_its_context(kit: Kit) -> None:
     receipt = await kit.sender.send(
         hello(),
-        key="reply:SM1",
-        tenant_id="t1",
-        agent_id="support",
-        confidence=0.9,
-        response_time_ms=1200.0,
-        session_id="s1",
+        reply("SM1", agent_id="support", confidence=0.9, response_time_ms=1200.0, session_id="s1"),
     )
 
     assert receipt.state is OutboundState.SENT
@@ -99,14 +100,16 @@ async def test_a_send_is_recorded_with_its_context(kit: Kit) -> None:
 
 
 async def test_the_transport_receives_the_ledger_key_for_its_status_callback(kit: Kit) -> None:
-    await kit.sender.send(hello(), key="approval:a1", tenant_id="t1")
+    approved = SendContext(purpose=SendPurpose.APPROVED, cause="a1", tenant_id="t1")
+    await kit.sender.send(hello(), approved)
 
     assert kit.transport.sent[0].idempotency_key == "approval:a1"
 
 
 async def test_a_retried_send_with_the_same_key_reaches_the_transport_once(kit: Kit) -> None:
-    first = await kit.sender.send(hello(), key="proactive:k", tenant_id="t1")
-    second = await kit.sender.send(hello(), key="proactive:k", tenant_id="t1")
+    proactive = SendContext(purpose=SendPurpose.PROACTIVE, cause="k", tenant_id="t1")
+    first = await kit.sender.send(hello(), proactive)
+    second = await kit.sender.send(hello(), proactive)
 
     assert len(kit.transport.sent) == 1
     assert second.duplicate
@@ -116,9 +119,7 @@ async def test_a_retried_send_with_the_same_key_reaches_the_transport_once(kit: 
 
 
 async def test_concurrent_sends_with_one_key_reach_the_transport_once(kit: Kit) -> None:
-    receipts = await asyncio.gather(
-        *(kit.sender.send(hello(), key="reply:SM2", tenant_id="t1") for _ in range(10))
-    )
+    receipts = await asyncio.gather(*(kit.sender.send(hello(), reply("SM2")) for _ in range(10)))
 
     assert len(kit.transport.sent) == 1
     assert sum(not receipt.duplicate for receipt in receipts) == 1
@@ -127,7 +128,7 @@ async def test_concurrent_sends_with_one_key_reach_the_transport_once(kit: Kit) 
 async def test_a_provider_refusal_records_outbound_failed_with_its_code(kit: Kit) -> None:
     kit.transport.fail_with(ProviderError("the recipient opted out", retryable=False, code="21610"))
 
-    receipt = await kit.sender.send(hello(), key="reply:SM3", tenant_id="t1", agent_id="support")
+    receipt = await kit.sender.send(hello(), reply("SM3", agent_id="support"))
 
     assert receipt.state is OutboundState.FAILED
     assert receipt.error_code == "21610"
@@ -141,21 +142,47 @@ async def test_a_provider_refusal_records_outbound_failed_with_its_code(kit: Kit
     assert_no_raw_number(kit)
 
 
-async def test_a_failed_key_is_not_sent_again(kit: Kit) -> None:
+async def test_a_key_the_provider_refused_may_be_sent_again_once(kit: Kit) -> None:
+    # A refusal means nothing went out, so trying again under the same key is safe.
     kit.transport.fail_with(ProviderError("server error", retryable=True, code="20500"))
-    await kit.sender.send(hello(), key="reply:SM4", tenant_id="t1")
+    failed = await kit.sender.send(hello(), reply("SM4"))
 
-    again = await kit.sender.send(hello(), key="reply:SM4", tenant_id="t1")
+    again = await kit.sender.send(hello(), reply("SM4"))
+    third = await kit.sender.send(hello(), reply("SM4"))
+
+    assert failed.state is OutboundState.FAILED
+    assert (again.state, again.duplicate) == (OutboundState.SENT, False)
+    assert (third.state, third.duplicate) == (OutboundState.SENT, True)
+    assert len(kit.transport.sent) == 1
+
+
+async def test_a_key_whose_outcome_is_unknown_is_not_sent_again(kit: Kit) -> None:
+    kit.transport.fail_with(DeliveryUnknown("the connection dropped after the request was sent"))
+    await kit.sender.send(hello(), reply("SM7"))
+
+    again = await kit.sender.send(hello(), reply("SM7"))
 
     assert again.duplicate
-    assert again.state is OutboundState.FAILED
+    assert again.state is OutboundState.UNKNOWN
     assert kit.transport.sent == []
+
+
+async def test_an_unexpected_transport_exception_is_recorded_as_unknown(kit: Kit) -> None:
+    kit.transport.fail_with(RecursionError("a pathological provider body"))
+
+    receipt = await kit.sender.send(hello(), reply("SM8"))
+
+    assert receipt.state is OutboundState.UNKNOWN
+    [event] = kit.events.events
+    assert isinstance(event, OutboundFailedEvent)
+    assert event.outcome_unknown
+    assert "RecursionError" in event.error_message
 
 
 async def test_an_unknown_outcome_is_marked_unknown_not_failed(kit: Kit) -> None:
     kit.transport.fail_with(DeliveryUnknown("the connection dropped after the request was sent"))
 
-    receipt = await kit.sender.send(hello(), key="reply:SM5", tenant_id="t1")
+    receipt = await kit.sender.send(hello(), reply("SM5"))
 
     assert receipt.state is OutboundState.UNKNOWN
     record = await kit.ledger.get("reply:SM5")
@@ -169,10 +196,11 @@ async def test_an_unknown_outcome_is_marked_unknown_not_failed(kit: Kit) -> None
 async def test_a_message_refused_before_sending_is_recorded_and_raised(kit: Kit) -> None:
     kit.transport.fail_with(MessageRejected("the body is longer than 1600 characters"))
 
+    proactive = SendContext(purpose=SendPurpose.PROACTIVE, cause="long", tenant_id="t1")
     with pytest.raises(MessageRejected):
-        await kit.sender.send(hello("x" * 1700), key="proactive:long", tenant_id="t1")
+        await kit.sender.send(hello("x" * 1700), proactive)
 
-    record = await kit.ledger.get("proactive:long")
+    record = await kit.ledger.get(proactive.key)
     assert record is not None
     assert record.state is OutboundState.FAILED
     [event] = kit.events.events
@@ -186,7 +214,7 @@ async def test_a_channel_without_a_transport_is_a_configuration_error(kit: Kit) 
     )
 
     with pytest.raises(ConfigurationError, match="sms"):
-        await kit.sender.send(sms, key="reply:SM6", tenant_id="t1")
+        await kit.sender.send(sms, reply("SM6"))
 
     assert await kit.ledger.get("reply:SM6") is None
 

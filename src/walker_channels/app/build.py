@@ -1,16 +1,20 @@
 """The composition root: build every service once, from settings or from objects passed in.
 
 Nothing is built at import time. Whatever :func:`build_services` creates itself (the SQL
-engine, the Twilio and SMTP clients, the Langflow client) it also closes in
-:meth:`Services.close`; objects passed in stay the caller's to close.
+engine, the Twilio and SMTP clients, the Langflow client) it registers with the services'
+lifecycle, which closes it in :meth:`Services.close`; objects passed in stay the caller's to
+close. The result is finished: nothing is assigned to it afterwards.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from walker_channels.app.config import WebConfig, WebhookProcessing
-from walker_channels.app.runtime import EmailServices, Hook, Services, StoreSet
+from walker_channels.app.runtime import EmailServices, Lifecycle, Services, StartHook, StoreSet
 from walker_channels.app.settings import Settings
 from walker_channels.app.sweeper import Sweeper
 from walker_channels.clock import SystemClock
@@ -23,7 +27,6 @@ from walker_channels.ports import (
     MessageTransport,
     ReviewNotifier,
 )
-from walker_channels.routing import RoutingPolicy
 from walker_channels.services import (
     ConversationService,
     DeliveryTracker,
@@ -33,8 +36,6 @@ from walker_channels.services import (
     ServiceConfig,
 )
 
-STATUS_CALLBACK_PATH = "/api/v1/channels/whatsapp/status"
-
 
 def build_services(
     settings: Settings | None = None,
@@ -43,6 +44,7 @@ def build_services(
     stores: StoreSet | None = None,
     agent: AgentRunner | None = None,
     whatsapp_transport: MessageTransport | None = None,
+    sms_transport: MessageTransport | None = None,
     email_transport: MessageTransport | None = None,
     brief_data: BriefDataSource | None = None,
     email_agent: AgentRunner | None = None,
@@ -50,225 +52,246 @@ def build_services(
     service_config: ServiceConfig | None = None,
     web_config: WebConfig | None = None,
     review_notifier: ReviewNotifier | None = None,
+    on_start: Sequence[StartHook] = (),
 ) -> Services:
     """Build the services; every keyword replaces the part the settings would have built.
 
-    ``settings`` defaults to :class:`Settings` read from the environment. Without an email
-    transport (``SMTP_HOST`` or ``email_transport``) the email endpoints are not served.
+    ``settings`` defaults to :class:`Settings` read from the environment. SMS is served when
+    ``TWILIO_SMS_FROM`` (or ``sms_transport``) is set; email when ``SMTP_HOST`` (or
+    ``email_transport``) is. ``on_start`` hooks run, after the migrations, when the services
+    start (seed a tenant's number, say); each gets the services.
     """
     settings = settings if settings is not None else Settings()
-    start: list[Hook] = []
-    close: list[Hook] = []
-    config = service_config or service_config_from(settings)
-    stores = stores or _sql_stores(settings, start, close)
-    services = _assemble(
-        config=config,
-        web=web_config or settings.web_config(),
-        clock=clock or SystemClock(),
-        stores=stores,
-        agent=agent or _langflow_agent(settings, close),
-        whatsapp=whatsapp_transport or _twilio_transport(settings, close),
-        notifier=review_notifier,
+    config = service_config or settings.service_config()
+    lifecycle = Lifecycle()
+    clock = clock or SystemClock()
+    stores = stores or _sql_stores(settings, lifecycle, migrate=settings.walker_migrate_on_start)
+    agent = agent or _langflow_agent(settings, lifecycle)
+    transports = _transports(
+        settings, lifecycle, whatsapp=whatsapp_transport, sms=sms_transport, email=email_transport
     )
-    services.email = _email(
-        settings,
-        close,
-        transport=email_transport,
-        services=services,
-        data=brief_data,
-        agent=email_agent or services.agent,
-        templates=email_templates,
-    )
-    # With queue processing the web process only accepts: a worker process sweeps.
-    queued = settings.walker_webhook_processing is WebhookProcessing.QUEUE
-    if settings.walker_sweep_interval > 0 and not queued:
-        sweeper = Sweeper(
-            conversations=services.conversations,
-            review=services.review,
-            interval=settings.walker_sweep_interval,
-        )
-        start.append(sweeper.start)
-        close.append(sweeper.stop)
-    services.on_start, services.on_close = start, close
-    return services
-
-
-def _assemble(
-    *,
-    config: ServiceConfig,
-    web: WebConfig,
-    clock: Clock,
-    stores: StoreSet,
-    agent: AgentRunner,
-    whatsapp: MessageTransport,
-    notifier: ReviewNotifier | None,
-) -> Services:
-    events = stores.events
     sender = OutboundSender(
-        transports={Channel.WHATSAPP: whatsapp},
+        transports=transports,
         ledger=stores.ledger,
-        events=events,
+        events=stores.events,
         clock=clock,
         config=config,
     )
+    review = ReviewService(
+        config=config,
+        approvals=stores.approvals,
+        events=stores.events,
+        sender=sender,
+        clock=clock,
+        notifier=review_notifier,
+    )
+    conversations = ConversationService(
+        config=config,
+        tenants=stores.tenants,
+        events=stores.events,
+        queue=stores.inbox,
+        agent=agent,
+        approvals=stores.approvals,
+        sender=sender,
+        clock=clock,
+    )
+    email = _email(
+        settings,
+        sender,
+        stores,
+        clock,
+        data=brief_data,
+        agent=email_agent or agent,
+        templates=email_templates,
+    )
+    for hook in on_start:
+        lifecycle.starts(hook)
+    _sweep(settings, lifecycle, conversations=conversations, review=review)
     return Services(
         config=config,
-        web=web,
+        web=web_config or settings.web_config(),
         clock=clock,
         stores=stores,
         agent=agent,
-        transports={Channel.WHATSAPP: whatsapp},
+        transports=transports,
         sender=sender,
-        conversations=ConversationService(
-            config=config,
-            tenants=stores.tenants,
-            events=events,
-            queue=stores.inbox,
-            agent=agent,
-            approvals=stores.approvals,
-            sender=sender,
-            clock=clock,
-        ),
-        review=ReviewService(
-            config=config,
-            approvals=stores.approvals,
-            events=events,
-            sender=sender,
-            clock=clock,
-            notifier=notifier,
-        ),
-        proactive=ProactiveSender(config=config, events=events, sender=sender, clock=clock),
-        delivery=DeliveryTracker(ledger=stores.ledger, events=events),
+        conversations=conversations,
+        review=review,
+        proactive=ProactiveSender(config=config, events=stores.events, sender=sender, clock=clock),
+        delivery=DeliveryTracker(ledger=stores.ledger, events=stores.events),
+        email=email,
+        lifecycle=lifecycle,
     )
 
 
-def service_config_from(settings: Settings) -> ServiceConfig:
-    """The services' settings: the pseudonym key and the confidence threshold."""
-    if settings.walker_pseudonym_key is None:
-        raise ConfigurationError(
-            "set WALKER_PSEUDONYM_KEY: a long random secret that keeps people's pseudonyms "
-            "stable (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+@asynccontextmanager
+async def email_services(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    stores: StoreSet | None = None,
+    email_transport: MessageTransport | None = None,
+    brief_data: BriefDataSource | None = None,
+    email_agent: AgentRunner | None = None,
+    email_templates: str | Path | None = None,
+    brief_lease: timedelta | None = None,
+) -> AsyncIterator[EmailServices]:
+    """Only the email services (for ``briefs run-due`` and other jobs), closed on exit.
+
+    Needs an email transport (``SMTP_*`` or ``email_transport``) and the pseudonym key; no
+    agent or Twilio account. The schema must exist already (``walker-channels db upgrade``).
+    """
+    settings = settings if settings is not None else Settings()
+    config = settings.service_config()
+    lifecycle = Lifecycle()
+    try:
+        clock = clock or SystemClock()
+        stores = stores or _sql_stores(settings, lifecycle, migrate=False)
+        transport = email_transport or _smtp(settings, lifecycle)
+        sender = OutboundSender(
+            transports={Channel.EMAIL: transport},
+            ledger=stores.ledger,
+            events=stores.events,
+            clock=clock,
+            config=config,
         )
-    return ServiceConfig(
-        pseudonym_key=settings.walker_pseudonym_key,
-        routing=RoutingPolicy(threshold=settings.walker_confidence_threshold),
-    )
+        email = _email(
+            settings,
+            sender,
+            stores,
+            clock,
+            data=brief_data,
+            agent=email_agent,
+            templates=email_templates,
+            lease=brief_lease,
+        )
+        if email is None:  # pragma: no cover - the sender has an email transport
+            raise ConfigurationError("no email transport is configured")
+        yield email
+    finally:
+        await lifecycle.close()
 
 
-def _sql_stores(settings: Settings, start: list[Hook], close: list[Hook]) -> StoreSet:
+def _transports(
+    settings: Settings,
+    lifecycle: Lifecycle,
+    *,
+    whatsapp: MessageTransport | None,
+    sms: MessageTransport | None,
+    email: MessageTransport | None,
+) -> dict[Channel, MessageTransport]:
+    transports = {Channel.WHATSAPP: whatsapp or _twilio(settings, Channel.WHATSAPP, lifecycle)}
+    if sms is not None or settings.twilio_sms_from:
+        transports[Channel.SMS] = sms or _twilio(settings, Channel.SMS, lifecycle)
+    if email is not None or settings.smtp_host:
+        transports[Channel.EMAIL] = email or _smtp(settings, lifecycle)
+    return transports
+
+
+def _sql_stores(settings: Settings, lifecycle: Lifecycle, *, migrate: bool) -> StoreSet:
+    """SQL stores on the configured database, migrated when the services start if ``migrate``."""
     from walker_channels.sql import SqlStores
 
-    stores = SqlStores.from_url(settings.walker_database_url)
-    if settings.walker_migrate_on_start:
-        start.append(stores.upgrade)
-    close.append(stores.dispose)
+    stores = SqlStores.from_url(settings.database_url())
+    if migrate:
+
+        async def upgrade(_: Services) -> None:
+            await stores.upgrade()
+
+        lifecycle.starts(upgrade)
+    lifecycle.closes(stores.dispose)
     return stores
 
 
-def _langflow_agent(settings: Settings, close: list[Hook]) -> AgentRunner:
-    from walker_channels.agents import LangflowConfig, LangflowRunner
+def _langflow_agent(settings: Settings, lifecycle: Lifecycle) -> AgentRunner:
+    from walker_channels.agents import LangflowRunner
 
-    if not (settings.langflow_base_url and settings.langflow_flow_id):
+    config = settings.langflow_config()
+    if config is None:
         raise ConfigurationError(
             "no agent is configured: set LANGFLOW_BASE_URL and LANGFLOW_FLOW_ID, "
             "or pass agent= to build_services"
         )
-    runner = LangflowRunner(
-        LangflowConfig(
-            base_url=settings.langflow_base_url,
-            api_key=settings.langflow_api_key,
-            flow_id=settings.langflow_flow_id,
-        )
-    )
-    close.append(runner.aclose)
+    runner = LangflowRunner(config)
+    lifecycle.closes(runner.aclose)
     return runner
 
 
-def _twilio_transport(settings: Settings, close: list[Hook]) -> MessageTransport:
-    from walker_channels.twilio import TwilioConfig, TwilioTransport
+def _twilio(settings: Settings, channel: Channel, lifecycle: Lifecycle) -> MessageTransport:
+    from walker_channels.twilio import TwilioTransport
 
-    if not (settings.twilio_account_sid and settings.twilio_auth_token):
-        raise ConfigurationError(
-            "Twilio is not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
-            "TWILIO_WHATSAPP_FROM, or pass whatsapp_transport= to build_services"
-        )
-    callback = settings.walker_status_callback_url or (
-        settings.walker_public_url.rstrip("/") + STATUS_CALLBACK_PATH
-        if settings.walker_public_url
-        else None
-    )
-    transport = TwilioTransport(
-        TwilioConfig(
-            account_sid=settings.twilio_account_sid,
-            auth_token=settings.twilio_auth_token,
-            channel=Channel.WHATSAPP,
-            api_base_url=settings.twilio_api_base_url,
-            sender=settings.twilio_whatsapp_from,
-            status_callback=callback,
-        )
-    )
-    close.append(transport.aclose)
+    transport = TwilioTransport(settings.twilio_config(channel))
+    lifecycle.closes(transport.aclose)
+    return transport
+
+
+def _smtp(settings: Settings, lifecycle: Lifecycle) -> MessageTransport:
+    from walker_channels.email import SmtpTransport
+
+    config = settings.smtp_config()
+    if config is None:
+        raise ConfigurationError("set SMTP_HOST, or pass email_transport= to build_services")
+    transport = SmtpTransport(config)
+    lifecycle.closes(transport.aclose)
     return transport
 
 
 def _email(
     settings: Settings,
-    close: list[Hook],
+    sender: OutboundSender,
+    stores: StoreSet,
+    clock: Clock,
     *,
-    transport: MessageTransport | None,
-    services: Services,
     data: BriefDataSource | None,
-    agent: AgentRunner,
+    agent: AgentRunner | None,
     templates: str | Path | None,
+    lease: timedelta | None = None,
 ) -> EmailServices | None:
-    if transport is None and not settings.smtp_host:
+    if Channel.EMAIL not in sender.channels:
         return None
     from walker_channels.services.email import (
+        DEFAULT_LEASE,
         BriefScheduler,
         ConversationBriefData,
         DailyBriefService,
-        EmailOutbox,
         EmailService,
         TemplateCatalog,
     )
 
-    outbox = EmailOutbox(
-        transport=transport or _smtp_transport(settings, close),
-        events=services.stores.events,
-        clock=services.clock,
-        pseudonym_key=services.config.pseudonym_key,
-    )
     catalog = TemplateCatalog(templates or settings.walker_email_templates)
     briefs = DailyBriefService(
-        outbox=outbox,
+        sender=sender,
         templates=catalog,
-        data=data or ConversationBriefData(services.stores.monitoring),
+        data=data or ConversationBriefData(stores.monitoring),
         agent=agent,
-        clock=services.clock,
+        clock=clock,
     )
     return EmailServices(
-        emails=EmailService(outbox=outbox, templates=catalog),
+        emails=EmailService(sender=sender, templates=catalog),
         briefs=briefs,
         scheduler=BriefScheduler(
-            store=services.stores.schedules, briefs=briefs, clock=services.clock
+            store=stores.schedules, briefs=briefs, clock=clock, lease=lease or DEFAULT_LEASE
         ),
     )
 
 
-def _smtp_transport(settings: Settings, close: list[Hook]) -> MessageTransport:
-    from walker_channels.email import SmtpConfig, SmtpSecurity, SmtpTransport
-
-    if not settings.smtp_from:
-        raise ConfigurationError("set SMTP_FROM, the sender address of every email")
-    transport = SmtpTransport(
-        SmtpConfig(
-            host=settings.smtp_host or "",
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            sender=settings.smtp_from,
-            security=SmtpSecurity(settings.smtp_security),
-        )
+def _sweep(
+    settings: Settings,
+    lifecycle: Lifecycle,
+    *,
+    conversations: ConversationService,
+    review: ReviewService,
+) -> None:
+    # With queue processing the web process only accepts: a worker process sweeps.
+    queued = settings.walker_webhook_processing is WebhookProcessing.QUEUE
+    if settings.walker_sweep_interval <= 0 or queued:
+        return
+    sweeper = Sweeper(
+        conversations=conversations, review=review, interval=settings.walker_sweep_interval
     )
-    close.append(transport.aclose)
-    return transport
+
+    async def start_sweeper(_: Services) -> None:
+        await sweeper.start()
+
+    lifecycle.starts(start_sweeper)
+    lifecycle.closes(sweeper.stop)

@@ -1,13 +1,15 @@
 """The running application: every service, store and transport, and their start and close.
 
-:func:`~walker_channels.app.build.build_services` builds a :class:`Services`; the
-adapters start it on their event loop and close it at shutdown.
+:func:`~walker_channels.app.build.build_services` builds a finished :class:`Services`; the
+adapters start it on their event loop and close it at shutdown. What the builder created
+itself it registered with the services' :class:`Lifecycle`, which closes it, newest first.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -37,9 +39,12 @@ from walker_channels.services import (
 if TYPE_CHECKING:  # the email package needs the "email" extra; only its types are named here
     from walker_channels.services.email import BriefScheduler, DailyBriefService, EmailService
 
-logger = logging.getLogger("walker_channels.web")
+logger = logging.getLogger("walker_channels.app")
 
-Hook = Callable[[], Awaitable[None]]
+Close = Callable[[], Awaitable[None]]
+"""Closes one resource the builder created."""
+StartHook = Callable[["Services"], Awaitable[None]]
+"""Runs once when the services start, on the loop that serves (migrations, seeding, loops)."""
 
 
 class StoreSet(Protocol):
@@ -90,7 +95,52 @@ class EmailServices:
     scheduler: BriefScheduler
 
 
-@dataclass
+class Lifecycle:
+    """Start hooks run once, in order; what the builder created is closed once, newest first."""
+
+    def __init__(self) -> None:
+        self._startup: list[StartHook] = []
+        self._resources = AsyncExitStack()
+        self._started = False
+        self._closed = False
+
+    def starts(self, hook: StartHook) -> None:
+        """Run ``hook`` when the services start, after those registered before it."""
+        self._startup.append(hook)
+
+    def closes(self, close: Close) -> None:
+        """Close ``close``'s resource when the services close (register at build time)."""
+        self._resources.push_async_callback(_logged, close)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` ran."""
+        return self._closed
+
+    async def start(self, services: Services) -> None:
+        """Run the start hooks once."""
+        if self._started:
+            return
+        self._started = True
+        for hook in self._startup:
+            await hook(services)
+
+    async def close(self) -> None:
+        """Close every registered resource once; one failing does not stop the others."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._resources.aclose()
+
+
+async def _logged(close: Close) -> None:
+    try:
+        await close()
+    except Exception:
+        logger.exception("closing a walker-channels resource failed")
+
+
+@dataclass(frozen=True)
 class Services:
     """Everything walker-channels built, ready to serve once :meth:`start` ran."""
 
@@ -100,31 +150,24 @@ class Services:
     stores: StoreSet
     agent: AgentRunner
     transports: Mapping[Channel, MessageTransport]
+    """Every channel's transport (email included when configured)."""
     sender: OutboundSender
     conversations: ConversationService
     review: ReviewService
     proactive: ProactiveSender
     delivery: DeliveryTracker
     email: EmailServices | None = None
-    on_start: list[Hook] = field(default_factory=list)
-    """Run in order by :meth:`start` (e.g. database migrations)."""
-    on_close: list[Hook] = field(default_factory=list)
-    """Run in reverse order by :meth:`close`: what the root built, it closes; nothing else."""
-    _started: bool = field(default=False, init=False)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle, repr=False)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` ran (everything the builder created is closed)."""
+        return self.lifecycle.closed
 
     async def start(self) -> None:
         """Run the start-up hooks once, on the event loop that will serve requests."""
-        if self._started:
-            return
-        self._started = True
-        for hook in self.on_start:
-            await hook()
+        await self.lifecycle.start(self)
 
     async def close(self) -> None:
-        """Run the close hooks once, newest first; one failing does not stop the others."""
-        hooks, self.on_close = list(reversed(self.on_close)), []
-        for hook in hooks:
-            try:
-                await hook()
-            except Exception:
-                logger.exception("closing a walker-channels resource failed")
+        """Close what the builder created, once, newest first; objects passed in stay open."""
+        await self.lifecycle.close()

@@ -1,56 +1,92 @@
-"""Settings from the environment (pydantic-settings), read only when ``Settings()`` is called.
+"""Settings from the environment (pydantic-settings): the one place that reads it.
 
-Each field is named after its environment variable (``TWILIO_AUTH_TOKEN`` -> ``twilio_auth_token``).
-Secrets are :class:`~pydantic.SecretStr`, so printing the settings never shows them.
+Each field is named after its environment variable (``TWILIO_AUTH_TOKEN`` -> ``twilio_auth_token``);
+docs/mounting.md lists every one. ``Settings()`` reads the process environment;
+``Settings(_env_file=".env")`` reads a dotenv file too. Variables that are not walker-channels'
+own (a host application's ``.env`` holds many) are ignored. Secrets are
+:class:`~pydantic.SecretStr`, so printing the settings never shows them.
+
+Each part of the library gets a small projection (:meth:`Settings.web_config`,
+:meth:`Settings.twilio_config`, :meth:`Settings.smtp_config`, ...) instead of the whole object.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from walker_channels.app.config import DEFAULT_MAX_BODY_BYTES, WebConfig, WebhookProcessing
+from walker_channels.exceptions import ConfigurationError
+from walker_channels.models import Channel
+from walker_channels.routing import RoutingPolicy
+from walker_channels.services.config import ServiceConfig
 from walker_channels.twilio.config import DEFAULT_API_BASE_URL
 
+if TYPE_CHECKING:
+    from walker_channels.agents import LangflowConfig
+    from walker_channels.email import SmtpConfig
+    from walker_channels.twilio import TwilioConfig
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./walker-channels.db"
+"""The database of a server started without ``WALKER_DATABASE_URL``: a SQLite file here."""
+T = TypeVar("T")
+STATUS_CALLBACK_PATHS = {
+    Channel.WHATSAPP: "/api/v1/channels/whatsapp/status",
+    Channel.SMS: "/api/v1/channels/sms/status",
+}
 
 
 class Settings(BaseSettings):
     """Everything walker-channels reads from the environment."""
 
-    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_whatsapp_from: str | None = None
     """The WhatsApp sender, ``whatsapp:+E164`` or ``+E164``."""
+    twilio_sms_from: str | None = None
+    """The SMS sender (E.164, a short code or an alphanumeric id); unset: no SMS channel."""
     twilio_api_base_url: str = DEFAULT_API_BASE_URL
     twilio_webhook_signing_key: SecretStr | None = None
     """Webhook shared key for HMAC-SHA256 signed webhooks (optional)."""
 
-    walker_database_url: str = DEFAULT_DATABASE_URL
+    walker_database_url: str | None = None
+    """The database; unset: :data:`DEFAULT_DATABASE_URL` for servers, an error for ``db``."""
     walker_public_url: str | None = None
     walker_pseudonym_key: SecretStr | None = None
     walker_confidence_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    walker_agent_timeout: float = Field(default=10.0, gt=0, le=600)
+    """Seconds an agent may take for one reply before the message is escalated."""
     walker_trust_forwarded_headers: bool = False
     walker_max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
     walker_webhook_processing: WebhookProcessing = WebhookProcessing.BACKGROUND
     walker_allow_unsigned_webhooks: bool = False
     """Development only: accept unsigned webhooks while no Twilio auth token is configured."""
     walker_status_callback_url: str | None = None
-    """Where Twilio reports delivery; default: ``WALKER_PUBLIC_URL`` + the status path."""
+    """Where Twilio reports WhatsApp delivery; default: ``WALKER_PUBLIC_URL`` + the status path."""
     walker_sweep_interval: float = Field(default=30.0, ge=0)
     """Seconds between recovery sweeps (unfinished messages, overdue drafts); 0 turns them off."""
     walker_migrate_on_start: bool = True
     """Run the database migrations when the services start."""
     walker_email_templates: str | None = None
     """A directory of the host's own email templates (added to the built-in ones)."""
+    walker_demo_token: SecretStr | None = None
+    """The demo's API token (``walker-channels demo``); unset: a new one each start."""
 
     langflow_base_url: str | None = None
     langflow_api_key: SecretStr | None = None
     langflow_flow_id: str | None = None
+    langflow_tenant_flows: dict[str, str] = Field(default_factory=dict)
+    """A flow per tenant, as JSON: ``{"acme": "flow-id"}``."""
+    langflow_default_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    """The confidence of a flow reply that reports none (Langflow reports none by default)."""
+    langflow_confidence_path: str | None = None
+    """Where in the flow's output the confidence is, when it reports one."""
 
     smtp_host: str | None = None
     smtp_port: int | None = Field(default=None, gt=0, lt=65536)
@@ -58,6 +94,20 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_timeout: float = Field(default=30.0, gt=0, le=600)
+    smtp_retries: int = Field(default=2, ge=0, le=10)
+
+    def __init__(self, **values: Any) -> None:
+        """Read the environment (and ``_env_file``, when given); ``values`` win over both.
+
+        A bad value (``SMTP_PORT=not-a-port``) raises :class:`ConfigurationError` naming the
+        variables, never their values (a value may be a token or a password).
+        """
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            names = (str(error["loc"][0]).upper() for error in exc.errors() if error["loc"])
+            raise ConfigurationError(f"invalid settings: check {', '.join(names)}") from None
 
     def web_config(self) -> WebConfig:
         """The HTTP layer's part of these settings."""
@@ -70,3 +120,138 @@ class Settings(BaseSettings):
             webhook_processing=self.walker_webhook_processing,
             allow_unsigned_webhooks=self.walker_allow_unsigned_webhooks,
         )
+
+    def service_config(self) -> ServiceConfig:
+        """The services' part: the pseudonym key, the confidence threshold, the agent timeout."""
+        if self.walker_pseudonym_key is None:
+            raise ConfigurationError(
+                "set WALKER_PSEUDONYM_KEY: a long random secret that keeps people's pseudonyms "
+                "stable (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return ServiceConfig(
+            pseudonym_key=self.walker_pseudonym_key,
+            routing=RoutingPolicy(threshold=self.walker_confidence_threshold),
+            agent_timeout=timedelta(seconds=self.walker_agent_timeout),
+        )
+
+    def database_url(self) -> str:
+        """The database a server uses: ``WALKER_DATABASE_URL``, else the SQLite default."""
+        return self.walker_database_url or DEFAULT_DATABASE_URL
+
+    def twilio_senders(self) -> Mapping[Channel, str]:
+        """The channels Twilio sends on, each with its sender (WhatsApp is always served)."""
+        senders = {Channel.WHATSAPP: self.twilio_whatsapp_from or ""}
+        if self.twilio_sms_from:
+            senders[Channel.SMS] = self.twilio_sms_from
+        return senders
+
+    def twilio_config(self, channel: Channel) -> TwilioConfig:
+        """The Twilio transport's settings for ``channel``."""
+        from walker_channels.twilio import TwilioConfig
+
+        if not (self.twilio_account_sid and self.twilio_auth_token):
+            raise ConfigurationError(
+                "Twilio is not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+                "TWILIO_WHATSAPP_FROM, or pass whatsapp_transport= to build_services"
+            )
+        sender_variable = "TWILIO_SMS_FROM" if channel is Channel.SMS else "TWILIO_WHATSAPP_FROM"
+        return _validated(
+            {**_TWILIO_VARIABLES, "sender": sender_variable},
+            lambda: TwilioConfig(
+                account_sid=self.twilio_account_sid or "",
+                auth_token=self.twilio_auth_token or SecretStr(""),
+                channel=channel,
+                api_base_url=self.twilio_api_base_url,
+                sender=self.twilio_senders().get(channel) or None,
+                status_callback=self._status_callback(channel),
+            ),
+        )
+
+    def smtp_config(self) -> SmtpConfig | None:
+        """The SMTP transport's settings; ``None`` when ``SMTP_HOST`` is not set."""
+        from walker_channels.email import SmtpConfig, SmtpSecurity
+
+        if not self.smtp_host:
+            return None
+        if not self.smtp_from:
+            raise ConfigurationError("set SMTP_FROM, the sender address of every email")
+        return _validated(
+            _SMTP_VARIABLES,
+            lambda: SmtpConfig(
+                host=self.smtp_host or "",
+                port=self.smtp_port,
+                username=self.smtp_username,
+                password=self.smtp_password,
+                sender=self.smtp_from or "",
+                security=SmtpSecurity(self.smtp_security),
+                timeout=self.smtp_timeout,
+                retries=self.smtp_retries,
+            ),
+        )
+
+    def langflow_config(self) -> LangflowConfig | None:
+        """The Langflow runner's settings; ``None`` when no flow is configured."""
+        from walker_channels.agents import LangflowConfig
+
+        if not (self.langflow_base_url and self.langflow_flow_id):
+            return None
+        return _validated(
+            _LANGFLOW_VARIABLES,
+            lambda: LangflowConfig(
+                base_url=self.langflow_base_url or "",
+                api_key=self.langflow_api_key,
+                flow_id=self.langflow_flow_id or "",
+                tenant_flows=self.langflow_tenant_flows,
+                timeout=self.walker_agent_timeout,
+                default_confidence=self.langflow_default_confidence,
+                confidence_path=self.langflow_confidence_path,
+            ),
+        )
+
+    def _status_callback(self, channel: Channel) -> str | None:
+        if channel is Channel.WHATSAPP and self.walker_status_callback_url:
+            return self.walker_status_callback_url
+        if not self.walker_public_url:
+            return None
+        return self.walker_public_url.rstrip("/") + STATUS_CALLBACK_PATHS[channel]
+
+
+_SMTP_VARIABLES = {
+    "host": "SMTP_HOST",
+    "port": "SMTP_PORT",
+    "username": "SMTP_USERNAME",
+    "password": "SMTP_PASSWORD",
+    "sender": "SMTP_FROM",
+    "security": "SMTP_SECURITY",
+    "timeout": "SMTP_TIMEOUT",
+    "retries": "SMTP_RETRIES",
+}
+_TWILIO_VARIABLES = {
+    "account_sid": "TWILIO_ACCOUNT_SID",
+    "auth_token": "TWILIO_AUTH_TOKEN",
+    "api_base_url": "TWILIO_API_BASE_URL",
+    "status_callback": "WALKER_STATUS_CALLBACK_URL or WALKER_PUBLIC_URL",
+}
+_LANGFLOW_VARIABLES = {
+    "base_url": "LANGFLOW_BASE_URL",
+    "api_key": "LANGFLOW_API_KEY",
+    "flow_id": "LANGFLOW_FLOW_ID",
+    "tenant_flows": "LANGFLOW_TENANT_FLOWS",
+    "default_confidence": "LANGFLOW_DEFAULT_CONFIDENCE",
+    "confidence_path": "LANGFLOW_CONFIDENCE_PATH",
+    "timeout": "WALKER_AGENT_TIMEOUT",
+}
+
+
+def _validated(variables: Mapping[str, str], build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except ValidationError as exc:
+        # The variables' names and our validators' own words: never a value.
+        problems = [
+            variables.get(str(error["loc"][0]), str(error["loc"][0]))
+            if error["loc"]
+            else str(error["msg"]).removeprefix("Value error, ")
+            for error in exc.errors(include_input=False, include_url=False)
+        ]
+        raise ConfigurationError(f"invalid settings: {'; '.join(problems)}") from None

@@ -1,11 +1,12 @@
 """``walker-channels briefs run-due``: send the daily briefs that are due (for cron or a worker).
 
-Settings come from the environment, as the web settings read them: ``WALKER_DATABASE_URL``
-(schedules and the event log, through :class:`walker_channels.sql.SqlStores`),
-``WALKER_PSEUDONYM_KEY``, and ``SMTP_*`` (or ``--console`` to print instead of sending). The
-host's brief data source and email agent are named as ``module:attribute`` (a class or
-function there is called with no arguments); without a data source the briefs report the
-tenant's conversations of the day before (:class:`~walker_channels.email.ConversationBriefData`).
+Settings come from :class:`~walker_channels.app.Settings`, as the server reads them:
+``WALKER_DATABASE_URL`` (schedules, the event log and the outbound ledger, so a re-run sends
+nothing twice), ``WALKER_PSEUDONYM_KEY``, ``WALKER_EMAIL_TEMPLATES`` and ``SMTP_*`` (or
+``--console`` to print instead of sending). The host's brief data source and email agent are
+named as ``module:attribute`` (a class or function there is called with no arguments); without
+a data source the briefs report the tenant's conversations of the day before
+(:class:`~walker_channels.services.email.ConversationBriefData`).
 """
 
 from __future__ import annotations
@@ -14,22 +15,15 @@ import argparse
 import asyncio
 import importlib
 import inspect
-import os
 import sys
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from walker_channels.clock import SystemClock
 from walker_channels.exceptions import ConfigurationError, StoreError, WalkerError
 
 if TYPE_CHECKING:
-    from walker_channels.ports import BriefDataSource, MessageTransport
-    from walker_channels.services.email.schedules import RunDueReport
-    from walker_channels.services.email.sources import StatsReader
-
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./walker-channels.db"
-"""The same default as the web settings (and so the demo)."""
+    from walker_channels.app import Settings
+    from walker_channels.services.email import RunDueReport
 
 
 def register(subparsers: Any) -> None:
@@ -53,7 +47,7 @@ def register(subparsers: Any) -> None:
 
 def _run_due(args: argparse.Namespace) -> int:
     try:
-        report = asyncio.run(run_due_from_env(os.environ, args))
+        report = asyncio.run(run_due(args))
     except WalkerError as exc:
         hint = " (is the schema there? walker-channels db upgrade)"
         print(
@@ -75,59 +69,23 @@ def _print_report(report: RunDueReport) -> int:
     return 1 if unsent else 0
 
 
-async def run_due_from_env(environ: Mapping[str, str], args: argparse.Namespace) -> RunDueReport:
-    """Wire a scheduler from ``environ`` and the options, run it once, close the database."""
-    from walker_channels.services.email import (
-        BriefScheduler,
-        DailyBriefService,
-        EmailOutbox,
-        TemplateCatalog,
-    )
-    from walker_channels.services.email.schedules import DEFAULT_LEASE
-    from walker_channels.sql import SqlStores
+async def run_due(args: argparse.Namespace, settings: Settings | None = None) -> RunDueReport:
+    """Build the email services from the settings and the options, run the due briefs once."""
+    from walker_channels.app import Settings, email_services
+    from walker_channels.email import ConsoleEmailTransport
 
-    key = environ.get("WALKER_PSEUDONYM_KEY")
-    if not key:
-        raise ConfigurationError("set WALKER_PSEUDONYM_KEY (the secret for recipient pseudonyms)")
-    transport = _transport(environ, console=args.console)
-    stores = SqlStores.from_url(environ.get("WALKER_DATABASE_URL") or DEFAULT_DATABASE_URL)
-    try:
-        clock = SystemClock()
-        outbox = EmailOutbox(
-            transport=transport, events=stores.events, clock=clock, pseudonym_key=key
-        )
-        briefs = DailyBriefService(
-            outbox=outbox,
-            templates=TemplateCatalog(args.templates),
-            data=_data_source(args.data_source, stores.monitoring),
-            agent=_load(args.agent) if args.agent else None,
-            clock=clock,
-        )
-        scheduler = BriefScheduler(
-            store=stores.schedules, briefs=briefs, clock=clock, lease=args.lease or DEFAULT_LEASE
-        )
-        return await scheduler.run_due(args.now)
-    finally:
-        await stores.dispose()
-
-
-def _transport(environ: Mapping[str, str], *, console: bool) -> MessageTransport:
-    from walker_channels.email import ConsoleEmailTransport, SmtpTransport, smtp_config_from_env
-
-    if console:
-        return ConsoleEmailTransport()
-    if not environ.get("SMTP_HOST"):
+    settings = settings if settings is not None else Settings()
+    if not args.console and not settings.smtp_host:
         raise ConfigurationError("set SMTP_HOST and SMTP_FROM (or pass --console to print)")
-    return SmtpTransport(smtp_config_from_env(environ))
-
-
-def _data_source(path: str | None, reader: StatsReader) -> BriefDataSource:
-    from walker_channels.services.email import ConversationBriefData
-
-    if path:
-        source: BriefDataSource = _load(path)
-        return source
-    return ConversationBriefData(reader)
+    async with email_services(
+        settings,
+        email_transport=ConsoleEmailTransport() if args.console else None,
+        brief_data=_load(args.data_source) if args.data_source else None,
+        email_agent=_load(args.agent) if args.agent else None,
+        email_templates=args.templates,
+        brief_lease=args.lease,
+    ) as email:
+        return await email.scheduler.run_due(args.now)
 
 
 def _load(path: str) -> Any:

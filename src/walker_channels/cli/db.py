@@ -1,20 +1,18 @@
 """``walker-channels db upgrade|downgrade|current``: manage the walker-channels schema.
 
-The database is ``--url``, else ``WALKER_DATABASE_URL``, else the embedded SQLite default.
-This module imports SQLAlchemy only when a ``db`` command runs (the ``sql`` extra).
+The database is ``--url``, else ``WALKER_DATABASE_URL``; with neither the command refuses
+(it never creates a database file by accident). This module imports SQLAlchemy only when a
+``db`` command runs (the ``sql`` extra). A database error prints the driver's own reason.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from typing import Any
 
-from walker_channels.exceptions import WalkerError
-
-DEFAULT_URL = "sqlite+aiosqlite:///./walker-channels.db"
+from walker_channels.exceptions import ConfigurationError, StoreError, WalkerError
 
 
 def register(subparsers: Any) -> None:
@@ -32,25 +30,42 @@ def register(subparsers: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    url = args.url or os.environ.get("WALKER_DATABASE_URL") or DEFAULT_URL
+    from walker_channels.app import Settings
+
     try:
+        url = args.url or Settings().walker_database_url
+        if not url:
+            raise ConfigurationError(
+                "no database: pass --url or set WALKER_DATABASE_URL "
+                "(e.g. sqlite:///walker-channels.db or postgresql://user@host/db)"
+            )
         revision = asyncio.run(_run(args.db_command, url, getattr(args, "revision", None)))
     except WalkerError as exc:
-        print(f"walker-channels db {args.db_command}: {exc}", file=sys.stderr)
+        print(f"walker-channels db {args.db_command}: {exc}{_reason(exc)}", file=sys.stderr)
         return 2
     print(f"database at revision {revision or 'base (empty)'}")
     return 0
 
 
 async def _run(action: str, url: str, revision: str | None) -> str | None:
-    from walker_channels.sql import create_engine, current_revision, downgrade, upgrade
+    from walker_channels.sql import Database, create_engine, current_revision, downgrade, upgrade
 
-    engine = create_engine(url)
+    db = Database(create_engine(url))
     try:
         if action == "upgrade":
-            await upgrade(engine, revision or "head")
+            await upgrade(db, revision or "head")
         elif action == "downgrade":
-            await downgrade(engine, revision or "-1")
-        return await current_revision(engine)
+            await downgrade(db, revision or "-1")
+        return await current_revision(db)
     finally:
-        await engine.dispose()
+        await db.dispose()
+
+
+def _reason(exc: WalkerError) -> str:
+    """The driver's own words for a database error (``database "x" does not exist``)."""
+    cause = exc.__cause__
+    if not isinstance(exc, StoreError) or cause is None:
+        return ""
+    original = getattr(cause, "orig", None) or cause
+    lines = str(original).strip().splitlines()
+    return f": {lines[0]}" if lines else ""

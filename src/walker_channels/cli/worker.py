@@ -49,7 +49,7 @@ async def run_worker(
 ) -> None:
     """Build the services from the environment and sweep until ``stop`` (or a signal).
 
-    ``overrides`` go to :func:`~walker_channels.web.build_services` (an agent, a transport).
+    ``overrides`` go to :func:`~walker_channels.app.build_services` (an agent, a transport).
     """
     from walker_channels.app.build import build_services
     from walker_channels.app.settings import Settings

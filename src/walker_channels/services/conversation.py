@@ -30,7 +30,7 @@ from walker_channels.routing import Route, escalation_for_failure, route_reply
 from walker_channels.services.agent_call import ask_agent
 from walker_channels.services.config import ServiceConfig
 from walker_channels.services.escalation import Escalator
-from walker_channels.services.keys import inbound_key, notice_key, reply_key
+from walker_channels.services.keys import inbound_key
 from walker_channels.services.outbound import OutboundSender
 from walker_channels.services.outcomes import (
     REPLY_OUTCOMES,
@@ -38,6 +38,7 @@ from walker_channels.services.outcomes import (
     Handled,
     ProcessOutcome,
 )
+from walker_channels.services.sending import SendContext, SendPurpose
 from walker_channels.sessions import session_id_for
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ class ConversationService:
             if approval.status is ApprovalStatus.PENDING:
                 await self._escalator.finish(approval)
             return ProcessOutcome.ALREADY_HANDLED
-        if await self._sender.record(reply_key(item.id)) is not None:
+        if await self._sender.record(SendPurpose.REPLY.key(item.id)) is not None:
             return ProcessOutcome.ALREADY_HANDLED
         return None
 
@@ -186,12 +187,15 @@ class ConversationService:
         try:
             receipt = await self._sender.send(
                 outbound,
-                key=reply_key(item.id),
-                tenant_id=item.tenant_id,
-                agent_id=reply.agent_id,
-                confidence=reply.confidence,
-                response_time_ms=response_time_ms,
-                session_id=item.session_id,
+                SendContext(
+                    purpose=SendPurpose.REPLY,
+                    cause=item.id,
+                    tenant_id=item.tenant_id,
+                    agent_id=reply.agent_id,
+                    confidence=reply.confidence,
+                    response_time_ms=response_time_ms,
+                    session_id=item.session_id,
+                ),
             )
         except MessageRejected:
             # The channel cannot carry this reply (too long, say): a reviewer can edit it.
@@ -233,9 +237,11 @@ class ConversationService:
         outbound = OutboundMessage(
             channel=message.channel, to=message.sender, sender=message.recipient, text=notice
         )
-        key = notice_key(message.provider_message_id)
+        context = SendContext(
+            purpose=SendPurpose.NOTICE, cause=message.provider_message_id, tenant_id=None
+        )
         try:
-            await self._sender.send(outbound, key=key, tenant_id=None, purpose="notice")
+            await self._sender.send(outbound, context)
         except MessageRejected:
             # Recorded as outbound-failed by the sender; the webhook still answers normally.
             return
@@ -262,6 +268,12 @@ class ConversationService:
             media=message.media,
             message_id=message.provider_message_id,
             agent_id=self._config.agent_for(item.tenant_id),
+            location=message.location,
+            interactive=message.interactive,
+            referral=message.referral,
+            reply_to=message.reply_to,
+            forwarded=message.forwarded,
+            frequently_forwarded=message.frequently_forwarded,
         )
 
     def _inbound_event(self, item: QueuedInbound, participant: str) -> InboundEvent:

@@ -16,8 +16,9 @@ from walker_channels.models import (
 from walker_channels.ports import ApprovalStore, Clock, EventStore
 from walker_channels.routing import Route
 from walker_channels.services.config import ServiceConfig
-from walker_channels.services.keys import approval_id_for, escalated_event_key, holding_key
+from walker_channels.services.keys import approval_id_for, escalated_event_key
 from walker_channels.services.outbound import OutboundSender
+from walker_channels.services.sending import SendContext, SendPurpose
 
 SENDER_FIELD = "sender"
 """Key in ``Approval.action_data`` of the address the person wrote to (the reply's sender)."""
@@ -118,15 +119,14 @@ class Escalator:
             sender=reply_sender(approval),
             text=self._config.holding_message,
         )
-        key = holding_key(approval.inbound_message_id or approval.id)
+        context = SendContext(
+            purpose=SendPurpose.HOLDING,
+            cause=approval.inbound_message_id or approval.id,
+            tenant_id=approval.tenant_id,
+            session_id=approval.session_id,
+        )
         try:
-            await self._sender.send(
-                message,
-                key=key,
-                tenant_id=approval.tenant_id,
-                purpose="holding",
-                session_id=approval.session_id,
-            )
+            await self._sender.send(message, context)
         except MessageRejected:
             # Recorded as outbound-failed by the sender; the draft still waits for review.
             return

@@ -1,4 +1,5 @@
-"""The one place that sends: reserve a ledger record first, then call the transport once."""
+"""The one place that sends, on every channel: reserve a ledger record first, then call the
+transport once, then record the outcome."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from walker_channels.exceptions import (
     TransportError,
 )
 from walker_channels.models import (
+    Address,
     Channel,
     OutboundEvent,
     OutboundFailedEvent,
@@ -21,44 +23,22 @@ from walker_channels.models import (
     OutboundState,
     SendResult,
 )
-from walker_channels.models.base import Frozen, JsonObject
+from walker_channels.models.base import JsonObject
 from walker_channels.ports import Clock, EventStore, MessageTransport, OutboundLedger
 from walker_channels.services.config import ServiceConfig
-from walker_channels.services.keys import outbound_event_key
+from walker_channels.services.keys import outbound_event_key, outbound_failed_event_key
+from walker_channels.services.sending import SendContext, SendReceipt
 
 log = logging.getLogger(__name__)
-
-
-class SendReceipt(Frozen):
-    """How a send under ``key`` ended; ``duplicate`` when the key was taken and nothing was sent."""
-
-    key: str
-    state: OutboundState
-    duplicate: bool = False
-    provider_message_id: str | None = None
-    error_code: str | None = None
-    retryable: bool = False
-
-
-class _SendContext(Frozen):
-    """What the events of a send record besides the message: who answered, how, and why."""
-
-    tenant_id: str | None
-    purpose: str = "reply"
-    """``reply``, ``holding``, ``notice``, ``approved``, ``fallback`` or ``proactive``."""
-    agent_id: str | None = None
-    confidence: float | None = None
-    response_time_ms: float | None = None
-    hitl: bool = False
-    session_id: str | None = None
 
 
 class OutboundSender:
     """Sends each message at most once per idempotency key and records the outcome.
 
     The ledger record is reserved before the transport is called: a retry or a second worker
-    with the same key finds it and sends nothing. A send whose outcome is unknown is marked so
-    and left for the delivery callback to settle, never re-sent blindly.
+    with the same key finds it and sends nothing. A send the provider refused (``failed``) may
+    be tried again under the same key, since nothing went out; a send whose outcome is unknown
+    is marked so and never re-sent blindly.
     """
 
     def __init__(
@@ -82,37 +62,26 @@ class OutboundSender:
         self._clock = clock
         self._config = config
 
-    async def send(
-        self,
-        message: OutboundMessage,
-        *,
-        key: str,
-        tenant_id: str | None,
-        purpose: str = "reply",
-        agent_id: str | None = None,
-        confidence: float | None = None,
-        response_time_ms: float | None = None,
-        hitl: bool = False,
-        session_id: str | None = None,
-    ) -> SendReceipt:
-        """Send ``message`` under ``key`` unless that key was used already.
+    @property
+    def channels(self) -> frozenset[Channel]:
+        """The channels a transport is configured for."""
+        return frozenset(self._transports)
 
-        The other arguments are recorded on the outbound event. Provider failures are recorded
-        and returned in the receipt, not raised;
+    def participant(self, address: Address) -> str:
+        """The pseudonym the events of a send to ``address`` record."""
+        return self._config.pseudonym(address.value)
+
+    async def send(self, message: OutboundMessage, context: SendContext) -> SendReceipt:
+        """Send ``message`` under ``context.key`` unless that key was used already.
+
+        Provider failures are recorded and returned in the receipt, not raised (the receipt's
+        :meth:`~SendReceipt.raise_for_failure` raises them);
         :class:`~walker_channels.exceptions.MessageRejected` (refused before sending: the
         message itself is unusable) is recorded and then raised.
         """
-        context = _SendContext(
-            tenant_id=tenant_id,
-            purpose=purpose,
-            agent_id=agent_id,
-            confidence=confidence,
-            response_time_ms=response_time_ms,
-            hitl=hitl,
-            session_id=session_id,
-        )
+        key = context.key
         transport = self._transport_for(message.channel)
-        participant = self._config.pseudonym(message.to.value)
+        participant = self.participant(message.to)
         if not await self._reserve(key, participant, message.channel, context.tenant_id):
             return await self._existing(key)
         keyed = message if message.idempotency_key else message.replace(idempotency_key=key)
@@ -123,6 +92,11 @@ class OutboundSender:
             raise
         except TransportError as exc:
             return await self._failed(key, keyed, participant, context, exc)
+        except Exception as exc:
+            # Anything else after the reservation may have reached the provider: unknown.
+            unknown = DeliveryUnknown(f"the transport failed unexpectedly ({type(exc).__name__})")
+            unknown.__cause__ = exc
+            return await self._failed(key, keyed, participant, context, unknown)
         return await self._sent(key, keyed, participant, context, result)
 
     async def record(self, key: str) -> OutboundRecord | None:
@@ -147,7 +121,10 @@ class OutboundSender:
             created_at=now,
             updated_at=now,
         )
-        return await self._ledger.reserve(record)
+        if await self._ledger.reserve(record):
+            return True
+        # The provider refused the earlier send, so nothing went out: it may be tried again.
+        return await self._ledger.retry(key, at=now)
 
     async def _existing(self, key: str) -> SendReceipt:
         record = await self._ledger.get(key)
@@ -167,7 +144,7 @@ class OutboundSender:
         key: str,
         message: OutboundMessage,
         participant: str,
-        context: _SendContext,
+        context: SendContext,
         result: SendResult,
     ) -> SendReceipt:
         now = self._clock.now()
@@ -177,7 +154,7 @@ class OutboundSender:
             **_common(key, message, participant, context),
             occurred_at=now,
             provider_message_id=pid,
-            text=message.text or "",
+            text=_recorded_text(message),
         )
         await self._events.append(event)
         return SendReceipt(key=key, state=OutboundState.SENT, provider_message_id=pid)
@@ -187,7 +164,7 @@ class OutboundSender:
         key: str,
         message: OutboundMessage,
         participant: str,
-        context: _SendContext,
+        context: SendContext,
         exc: TransportError | MessageRejected,
     ) -> SendReceipt:
         now = self._clock.now()
@@ -196,10 +173,12 @@ class OutboundSender:
         code = exc.code if isinstance(exc, TransportError) else None
         retryable = isinstance(exc, TransportError) and exc.retryable
         await self._ledger.settle(key, state=state, at=now, error_code=code)
+        fields = _common(key, message, participant, context)
+        fields["idempotency_key"] = outbound_failed_event_key(key, now)
         event = OutboundFailedEvent(
-            **_common(key, message, participant, context),
+            **fields,
             occurred_at=now,
-            text=message.text or "",
+            text=_recorded_text(message),
             error_code=code,
             error_message=str(exc),
             retryable=retryable,
@@ -214,7 +193,8 @@ class OutboundSender:
             code,
             retryable,
         )
-        return SendReceipt(key=key, state=state, error_code=code, retryable=retryable)
+        receipt = SendReceipt(key=key, state=state, error_code=code, retryable=retryable)
+        return receipt.with_error(exc) if isinstance(exc, TransportError) else receipt
 
 
 class _EventFields(TypedDict):
@@ -230,10 +210,17 @@ class _EventFields(TypedDict):
     hitl: bool
 
 
+def _recorded_text(message: OutboundMessage) -> str:
+    # An email's event records its subject, never its body.
+    if message.email is not None:
+        return message.email.subject
+    return message.text or ""
+
+
 def _common(
-    key: str, message: OutboundMessage, participant: str, context: _SendContext
+    key: str, message: OutboundMessage, participant: str, context: SendContext
 ) -> _EventFields:
-    data: JsonObject = {"purpose": context.purpose}
+    data: JsonObject = {"purpose": context.purpose.value, **context.data}
     if message.template is not None:
         data["template"] = message.template.content_sid
     if message.media:

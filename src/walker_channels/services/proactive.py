@@ -8,8 +8,8 @@ from walker_channels.exceptions import InvalidInput, OutsideServiceWindow
 from walker_channels.models import Address, Channel, Media, OutboundMessage, WhatsAppTemplate
 from walker_channels.ports import Clock, EventStore
 from walker_channels.services.config import ServiceConfig
-from walker_channels.services.keys import proactive_key
-from walker_channels.services.outbound import OutboundSender, SendReceipt
+from walker_channels.services.outbound import OutboundSender
+from walker_channels.services.sending import SendContext, SendPurpose, SendReceipt
 from walker_channels.timing import service_window_open
 
 
@@ -52,12 +52,10 @@ class ProactiveSender:
         message = _message(to, text, media, template, sender)
         if message.channel is Channel.WHATSAPP and message.template is None:
             await self._require_window(tenant_id, to)
-        return await self._sender.send(
-            message,
-            key=proactive_key(tenant_id, idempotency_key),
-            tenant_id=tenant_id,
-            purpose="proactive",
+        context = SendContext(
+            purpose=SendPurpose.PROACTIVE, cause=idempotency_key, tenant_id=tenant_id
         )
+        return await self._sender.send(message, context)
 
     async def _require_window(self, tenant_id: str, to: Address) -> None:
         participant = self._config.pseudonym(to.value)

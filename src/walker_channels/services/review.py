@@ -30,19 +30,15 @@ from walker_channels.models.base import JsonObject
 from walker_channels.ports import ApprovalStore, Clock, EventStore, ReviewNotifier
 from walker_channels.services.config import ExpiryPolicy, ServiceConfig
 from walker_channels.services.escalation import reply_sender
-from walker_channels.services.keys import (
-    approval_key,
-    decision_event_key,
-    expiry_fallback_key,
-    rejection_fallback_key,
-)
-from walker_channels.services.outbound import OutboundSender, SendReceipt
+from walker_channels.services.keys import decision_event_key
+from walker_channels.services.outbound import OutboundSender
 from walker_channels.services.review_items import (
     ReviewItem,
     ReviewOutcome,
     is_stale,
     review_item,
 )
+from walker_channels.services.sending import SendContext, SendPurpose, SendReceipt
 from walker_channels.timing import service_window_open
 
 log = logging.getLogger(__name__)
@@ -128,7 +124,7 @@ class ReviewService:
                 edited=edited,
             )
         )
-        receipt = await self._send(decided, final, key=approval_key(decided.id), purpose="approved")
+        receipt = await self._send(decided, final, SendPurpose.APPROVED)
         return ReviewOutcome(approval_id=decided.id, status=decided.status, receipt=receipt)
 
     async def reject(
@@ -154,8 +150,7 @@ class ReviewService:
         )
         receipt = None
         if fallback_text is not None:
-            key = rejection_fallback_key(decided.id)
-            receipt = await self._send(decided, fallback_text, key=key, purpose="fallback")
+            receipt = await self._send(decided, fallback_text, SendPurpose.FALLBACK)
         return ReviewOutcome(approval_id=decided.id, status=decided.status, receipt=receipt)
 
     async def expire_due(self, *, limit: int = 100) -> tuple[ReviewOutcome, ...]:
@@ -190,9 +185,8 @@ class ReviewService:
         if not text or not _window_open(approval, await self._last_inbound(approval), self._now()):
             data["fallback"] = "skipped: the WhatsApp service window is closed"
             return None
-        key = expiry_fallback_key(approval.id)
         try:
-            return await self._send(approval, text, key=key, purpose="fallback", hitl=False)
+            return await self._send(approval, text, SendPurpose.EXPIRY_FALLBACK, hitl=False)
         except MessageRejected:
             data["fallback"] = "rejected by the transport"
             return None
@@ -218,7 +212,7 @@ class ReviewService:
         return await self._approvals.decide(approval.id, decision)
 
     async def _send(
-        self, approval: Approval, text: str, *, key: str, purpose: str, hitl: bool = True
+        self, approval: Approval, text: str, purpose: SendPurpose, *, hitl: bool = True
     ) -> SendReceipt:
         message = OutboundMessage(
             channel=approval.channel,
@@ -226,17 +220,17 @@ class ReviewService:
             sender=reply_sender(approval),
             text=text,
         )
-        from_agent = purpose == "approved"
-        return await self._sender.send(
-            message,
-            key=key,
-            tenant_id=approval.tenant_id,
+        from_agent = purpose.from_agent
+        context = SendContext(
             purpose=purpose,
+            cause=approval.id,
+            tenant_id=approval.tenant_id,
             agent_id=approval.agent_type if from_agent else None,
             confidence=approval.confidence if from_agent else None,
             hitl=hitl,
             session_id=approval.session_id,
         )
+        return await self._sender.send(message, context)
 
     async def _last_inbound(self, approval: Approval) -> datetime | None:
         return await self._events.last_inbound_at(

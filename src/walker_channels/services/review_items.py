@@ -15,7 +15,7 @@ from walker_channels.models import (
 from walker_channels.models.base import AwareDatetime, Frozen
 from walker_channels.privacy import preview
 from walker_channels.services.config import ServiceConfig
-from walker_channels.services.outbound import SendReceipt
+from walker_channels.services.sending import SendReceipt
 from walker_channels.timing import sla_status
 
 

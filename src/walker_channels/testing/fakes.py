@@ -238,6 +238,14 @@ class InMemoryOutboundLedger:
         """The record with this key."""
         return self.records.get(key)
 
+    async def retry(self, key: str, *, at: datetime) -> bool:
+        """Move a ``failed`` record back to ``pending``."""
+        record = self.records.get(key)
+        if record is None or record.state is not OutboundState.FAILED:
+            return False
+        self.records[key] = record.replace(state=OutboundState.PENDING, updated_at=at)
+        return True
+
     async def settle(
         self,
         key: str,

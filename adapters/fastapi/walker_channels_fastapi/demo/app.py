@@ -7,7 +7,8 @@ principal, the simulated Twilio Messages API, and the demo's outbox reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
@@ -22,10 +23,20 @@ from walker_channels_fastapi.router import create_router
 
 
 def create_demo_app(plan: DemoPlan, *, clock: Clock | None = None) -> FastAPI:
-    """The demo's FastAPI app (its lifespan starts and closes the services)."""
+    """The demo's FastAPI app (the router's lifespan starts and closes the services)."""
     demo = build_demo(plan, clock=clock)
     principal = bearer_principal(demo)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if demo.reporter is not None:
+                await demo.reporter.aclose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="walker-channels demo",
         description="Every walker-channels endpoint, on a local SQLite file. "
         "Authorize with the demo token printed at start-up.",

@@ -9,15 +9,13 @@ inbound WhatsApp message to a running server. The web dependencies are imported 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
+from walker_channels.app import Settings
 from walker_channels.exceptions import ConfigurationError, MissingDependency, WalkerError
 from walker_channels.phones import normalize_phone
 from walker_channels_fastapi.demo.config import (
@@ -65,16 +63,14 @@ def _demo(args: argparse.Namespace) -> int:
             raise
         return _fail("demo", MissingDependency("walker-channels demo", "all"))
     try:
-        return run_demo(options, os.environ)
+        return run_demo(options, Settings())
     except (WalkerError, OSError) as exc:
         return _fail("demo", exc)
-    except ValidationError as exc:
-        return _fail("demo", _settings_error(exc))
 
 
 def _simulate(args: argparse.Namespace) -> int:
     try:
-        request = simulated_request(args, os.environ)
+        request = simulated_request(args, Settings())
     except WalkerError as exc:
         return _fail("simulate", exc)
     try:
@@ -91,15 +87,16 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0 if response.is_success else 1
 
 
-def simulated_request(args: argparse.Namespace, environ: Mapping[str, str]) -> SignedRequest:
+def simulated_request(args: argparse.Namespace, settings: Settings) -> SignedRequest:
     """The signed webhook ``simulate`` sends (a fresh MessageSid each time)."""
-    token = args.token or environ.get("TWILIO_AUTH_TOKEN")
+    configured = settings.twilio_auth_token
+    token = args.token or (configured.get_secret_value() if configured is not None else None)
     if not token:
         raise ConfigurationError(
             "no token to sign with: pass --token (walker-channels demo prints it) "
             "or set TWILIO_AUTH_TOKEN"
         )
-    url = args.url or environ.get("WALKER_PUBLIC_URL") or f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    url = args.url or settings.walker_public_url or f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
     return signed_inbound(
         url,
         token,
@@ -117,12 +114,6 @@ def _unit_interval(value: str) -> float:
     if not 0.0 <= number <= 1.0:
         raise argparse.ArgumentTypeError("the confidence is a number from 0 to 1, e.g. 0.3")
     return number
-
-
-def _settings_error(exc: ValidationError) -> ConfigurationError:
-    # The values are left out on purpose: a setting may be a token or a password.
-    fields = ", ".join(str(error["loc"][0]).upper() for error in exc.errors() if error["loc"])
-    return ConfigurationError(f"invalid settings in the environment: {fields or 'see the docs'}")
 
 
 def _fail(command: str, error: Exception) -> int:

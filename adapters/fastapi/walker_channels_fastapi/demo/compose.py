@@ -51,20 +51,23 @@ def build_demo(plan: DemoPlan, *, clock: Clock | None = None) -> Demo:
     """Build (not start) the demo's services; starting them also seeds the demo tenant."""
     clock = clock or SystemClock()
     console = ConsoleEmailTransport(clock=clock) if plan.simulated_email else None
+
+    async def seed(services: Services) -> None:
+        await seed_tenant(services, plan.business_number)
+
     services = build_services(
         plan.settings,
         clock=clock,
         agent=None if plan.langflow_agent else demo_agent(plan.confidence),
         email_transport=console,
+        on_start=[seed],
     )
-    services.on_start.append(lambda: seed_tenant(services, plan.business_number))
     simulator, reporter = None, None
     if plan.simulated_twilio:
         simulator = SimulatedTwilio(
             account_sid=SIMULATED_ACCOUNT_SID, auth_token=plan.twilio_token, clock=clock
         )
         reporter = DeliveryReporter(simulator, auth_token=plan.twilio_token)
-        services.on_close.append(reporter.aclose)
     emails = console.outbox if console is not None else None
     return Demo(plan, services, simulator, reporter, emails)
 

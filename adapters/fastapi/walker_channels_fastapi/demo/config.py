@@ -8,7 +8,6 @@ options and the port actually bound, and decides everything else.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,9 +69,7 @@ class DemoPlan:
         return token.get_secret_value() if token is not None else ""
 
 
-def plan_demo(
-    environment: Settings, options: DemoOptions, *, port: int, environ: Mapping[str, str]
-) -> DemoPlan:
+def plan_demo(environment: Settings, options: DemoOptions, *, port: int) -> DemoPlan:
     """The demo's plan: ``environment`` as read, with every missing part simulated."""
     url_host = _url_host(options.host)
     public_url = (environment.walker_public_url or f"http://{url_host}:{port}").rstrip("/")
@@ -84,7 +81,7 @@ def plan_demo(
         )
     updates: dict[str, object] = {
         "walker_public_url": public_url,
-        "walker_database_url": _database_url(options.database, environment, environ),
+        "walker_database_url": _database_url(options.database, environment),
         "walker_pseudonym_key": environment.walker_pseudonym_key or _secret(),
     }
     if not real_twilio:
@@ -98,7 +95,7 @@ def plan_demo(
     return DemoPlan(
         settings=settings,
         public_url=public_url,
-        api_token=environ.get(DEMO_TOKEN_ENV) or secrets.token_urlsafe(24),
+        api_token=_demo_token(environment),
         business_number=_business_number(settings),
         confidence=options.confidence,
         simulated_twilio=not real_twilio,
@@ -112,10 +109,15 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path.expanduser().resolve()}"
 
 
-def _database_url(database: Path | None, environment: Settings, environ: Mapping[str, str]) -> str:
+def _demo_token(environment: Settings) -> str:
+    token = environment.walker_demo_token
+    return token.get_secret_value() if token is not None else secrets.token_urlsafe(24)
+
+
+def _database_url(database: Path | None, environment: Settings) -> str:
     if database is not None:
         return sqlite_url(database)
-    if environ.get("WALKER_DATABASE_URL"):
+    if environment.walker_database_url:
         return environment.walker_database_url
     return sqlite_url(Path(DEFAULT_DATABASE))
 

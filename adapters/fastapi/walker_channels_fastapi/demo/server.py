@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import closing, suppress
 from typing import TextIO
 
@@ -20,14 +20,19 @@ from walker_channels_fastapi.demo.banner import banner
 from walker_channels_fastapi.demo.config import DemoOptions, plan_demo
 
 
-def run_demo(options: DemoOptions, environ: Mapping[str, str], *, out: TextIO | None = None) -> int:
-    """Serve the demo until interrupted (Ctrl+C); returns the exit status."""
+def run_demo(
+    options: DemoOptions, settings: Settings | None = None, *, out: TextIO | None = None
+) -> int:
+    """Serve the demo until interrupted (Ctrl+C); returns the exit status.
+
+    ``settings`` default to :class:`~walker_channels.app.Settings` read from the environment.
+    """
     stream = out or sys.stdout
     with closing(bind_socket(options.host, options.port)) as sock:
         port = int(sock.getsockname()[1])
-        plan = plan_demo(Settings(), options, port=port, environ=environ)
+        plan = plan_demo(settings or Settings(), options, port=port)
         app = create_demo_app(plan)
-        text = banner(plan, database=describe_database(plan.settings.walker_database_url))
+        text = banner(plan, database=describe_database(plan.settings.database_url()))
         config = uvicorn.Config(app, log_level="info", lifespan="on", timeout_graceful_shutdown=5)
         server = AnnouncingServer(config, on_ready=lambda: print(text, file=stream, flush=True))
         # uvicorn shuts down gracefully on Ctrl+C, then raises it again: the end, not an error.

@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from walker_channels.email import EXTRA_MODULES
 from walker_channels.exceptions import MissingDependency
 
 if TYPE_CHECKING:
@@ -33,8 +32,8 @@ if TYPE_CHECKING:
         EmailSendRequest,
         EmailService,
     )
-    from walker_channels.services.email.outbox import EmailDraft, EmailOutbox
     from walker_channels.services.email.schedules import (
+        DEFAULT_LEASE,
         BriefScheduler,
         RunDueReport,
         RunOutcome,
@@ -54,14 +53,13 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "DEFAULT_LEASE",
     "BriefConfig",
     "BriefReceipt",
     "BriefScheduler",
     "ConversationBriefData",
     "DailyBriefRequest",
     "DailyBriefService",
-    "EmailDraft",
-    "EmailOutbox",
     "EmailReceipt",
     "EmailSendRequest",
     "EmailService",
@@ -84,9 +82,9 @@ _HOMES = {
     **dict.fromkeys(("BriefReceipt", "DailyBriefRequest", "DailyBriefService"), "brief"),
     "BriefConfig": "config",
     **dict.fromkeys(("EmailReceipt", "EmailSendRequest", "EmailService"), "custom"),
-    **dict.fromkeys(("EmailDraft", "EmailOutbox"), "outbox"),
     **dict.fromkeys(
         (
+            "DEFAULT_LEASE",
             "BriefScheduler",
             "RunDueReport",
             "RunOutcome",
@@ -105,6 +103,8 @@ _HOMES = {
     ),
 }
 
+_EXTRA_MODULES = frozenset({"email_validator", "jinja2"})
+
 
 def __getattr__(name: str) -> Any:
     # Loaded on first use: the package imports without the "email" extra.
@@ -114,7 +114,7 @@ def __getattr__(name: str) -> Any:
     try:
         module = importlib.import_module(f"{__name__}.{home}")
     except ModuleNotFoundError as exc:
-        if exc.name in EXTRA_MODULES:
+        if exc.name in _EXTRA_MODULES:
             raise MissingDependency("The email channel", "email") from exc
         raise
     return getattr(module, name)

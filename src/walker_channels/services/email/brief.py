@@ -13,13 +13,22 @@ from pydantic import Field
 
 from walker_channels.emails import email_address
 from walker_channels.exceptions import ConfigurationError
-from walker_channels.models import Address, BriefMetric, CampaignUpdate, DeliveryStatus
+from walker_channels.models import (
+    Address,
+    BriefMetric,
+    CampaignUpdate,
+    Channel,
+    DeliveryStatus,
+    OutboundMessage,
+)
 from walker_channels.models.base import Frozen, JsonObject
 from walker_channels.ports import AgentRunner, BriefDataSource, Clock
 from walker_channels.services.email.config import BriefConfig
-from walker_channels.services.email.outbox import EmailDraft, EmailOutbox
+from walker_channels.services.email.custom import sent_once
 from walker_channels.services.email.recommendations import Recommendations, ask_for_recommendations
 from walker_channels.services.email.templates import TemplateCatalog, UnknownTemplate
+from walker_channels.services.outbound import OutboundSender
+from walker_channels.services.sending import SendContext, SendPurpose
 
 
 class DailyBriefRequest(Frozen):
@@ -48,6 +57,8 @@ class BriefReceipt(Frozen):
     """Of ``analytics``, ``campaign_updates``, ``recommendations``: those included."""
     notes: tuple[str, ...] = ()
     participant: str
+    duplicate: bool = False
+    """This brief was sent already (same key): it was not sent again."""
 
 
 class DailyBriefService:
@@ -60,14 +71,16 @@ class DailyBriefService:
     def __init__(
         self,
         *,
-        outbox: EmailOutbox,
+        sender: OutboundSender,
         templates: TemplateCatalog,
         data: BriefDataSource,
         agent: AgentRunner | None,
         clock: Clock,
         config: BriefConfig | None = None,
     ) -> None:
-        self._outbox = outbox
+        if Channel.EMAIL not in sender.channels:
+            raise ConfigurationError("daily briefs need a sender with an email transport")
+        self._sender = sender
         self._templates = templates
         self._data = data
         self._agent = agent
@@ -85,7 +98,11 @@ class DailyBriefService:
         day: date | None = None,
         idempotency_key: str | None = None,
     ) -> BriefReceipt:
-        """Build and send the brief for ``day`` (else the request's date, else today)."""
+        """Build and send the brief for ``day`` (else the request's date, else today).
+
+        Sent at most once per ``idempotency_key`` (per tenant); without one, once per user,
+        recipient and day, so a re-run for the same day sends nothing new.
+        """
         to = email_address(request.recipient_email)
         brief_date = day or request.brief_date or self._clock.now().date()
         analytics, updates = await self._gather(request, brief_date)
@@ -96,26 +113,26 @@ class DailyBriefService:
             list_unsubscribe_url=request.list_unsubscribe_url,
         )
         sections = _sections(request, advice)
-        draft = EmailDraft(
+        context = SendContext(
+            purpose=SendPurpose.DAILY_BRIEF,
+            cause=idempotency_key or f"{request.user_id}:{to.value}:{brief_date.isoformat()}",
             tenant_id=request.tenant_id,
-            to=to,
-            content=content,
-            purpose="daily_brief",
             data=_event_data(self._config.template_name, request, brief_date, sections, advice),
             session_id=advice.session_id,
             agent_id=None if advice.reply is None else advice.reply.agent_id,
             confidence=None if advice.reply is None else advice.reply.confidence,
             response_time_ms=advice.response_time_ms,
-            idempotency_key=idempotency_key,
         )
-        result = await self._outbox.deliver(draft)
+        message = OutboundMessage(channel=Channel.EMAIL, to=to, email=content)
+        receipt = sent_once(await self._sender.send(message, context))
         return BriefReceipt(
-            provider_message_id=result.provider_message_id,
-            status=result.status,
+            provider_message_id=receipt.provider_message_id,
+            status=DeliveryStatus.SENT,
             brief_date=brief_date,
             sections=sections,
             notes=advice.notes,
-            participant=self._outbox.participant(to),
+            participant=self._sender.participant(to),
+            duplicate=receipt.duplicate,
         )
 
     async def _gather(
@@ -146,7 +163,7 @@ class DailyBriefService:
             self._agent,
             tenant_id=request.tenant_id,
             to=to,
-            participant=self._outbox.participant(to),
+            participant=self._sender.participant(to),
             day=day,
             analytics=analytics,
             updates=updates,

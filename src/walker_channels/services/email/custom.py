@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 from pydantic import Field, model_validator
 
 from walker_channels.emails import email_address
-from walker_channels.models import DeliveryStatus
+from walker_channels.exceptions import ConfigurationError, DeliveryUnknown, TransportError
+from walker_channels.models import Channel, DeliveryStatus, OutboundMessage, OutboundState
 from walker_channels.models.base import Frozen, JsonObject
-from walker_channels.services.email.outbox import EmailDraft, EmailOutbox
 from walker_channels.services.email.templates import TemplateCatalog, TemplateInfo
+from walker_channels.services.outbound import OutboundSender
+from walker_channels.services.sending import SendContext, SendPurpose, SendReceipt
 
 CUSTOM_MESSAGE_TEMPLATE = "custom_message"
 
@@ -27,6 +31,8 @@ class EmailSendRequest(Frozen):
     subject: str | None = Field(default=None, min_length=1, max_length=998)
     body: str | None = Field(default=None, min_length=1, max_length=100_000)
     list_unsubscribe_url: str | None = Field(default=None, max_length=2000)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    """A retry with the same key (per tenant) sends nothing again; ``None``: never deduplicated."""
 
     @model_validator(mode="after")
     def _template_or_text(self) -> EmailSendRequest:
@@ -48,6 +54,8 @@ class EmailReceipt(Frozen):
     template_name: str
     participant: str
     """The recipient's pseudonym, as the event log records it."""
+    duplicate: bool = False
+    """The idempotency key was used already: this email was not sent again."""
 
 
 class EmailService:
@@ -56,8 +64,10 @@ class EmailService:
     Whether the caller may act for ``tenant_id`` is decided before (by the web layer).
     """
 
-    def __init__(self, *, outbox: EmailOutbox, templates: TemplateCatalog) -> None:
-        self._outbox = outbox
+    def __init__(self, *, sender: OutboundSender, templates: TemplateCatalog) -> None:
+        if Channel.EMAIL not in sender.channels:
+            raise ConfigurationError("the email service needs a sender with an email transport")
+        self._sender = sender
         self._templates = templates
 
     def templates(self) -> list[TemplateInfo]:
@@ -65,7 +75,10 @@ class EmailService:
         return self._templates.list()
 
     async def send(self, request: EmailSendRequest) -> EmailReceipt:
-        """Validate, render and send ``request``; failures are recorded and raised."""
+        """Validate, render and send ``request`` once per idempotency key.
+
+        Failures are recorded and raised (a :class:`~walker_channels.exceptions.TransportError`).
+        """
         to = email_address(request.recipient_email)
         name = request.template_name or CUSTOM_MESSAGE_TEMPLATE
         data: JsonObject = (
@@ -76,17 +89,33 @@ class EmailService:
         content = self._templates.render(
             name, data, list_unsubscribe_url=request.list_unsubscribe_url
         )
-        draft = EmailDraft(
+        context = SendContext(
+            purpose=SendPurpose.CUSTOM_EMAIL,
+            cause=request.idempotency_key or uuid.uuid4().hex,
             tenant_id=request.tenant_id,
-            to=to,
-            content=content,
-            purpose="custom",
             data={"template": name},
         )
-        result = await self._outbox.deliver(draft)
+        message = OutboundMessage(channel=Channel.EMAIL, to=to, email=content)
+        receipt = sent_once(await self._sender.send(message, context))
         return EmailReceipt(
-            provider_message_id=result.provider_message_id,
-            status=result.status,
+            provider_message_id=receipt.provider_message_id,
+            status=DeliveryStatus.SENT,
             template_name=name,
-            participant=self._outbox.participant(to),
+            participant=self._sender.participant(to),
+            duplicate=receipt.duplicate,
         )
+
+
+def sent_once(receipt: SendReceipt) -> SendReceipt:
+    """The receipt of an email that went out (now or before); raises when it cannot say so.
+
+    A failure is raised as the transport raised it (it is recorded already). A duplicate whose
+    first send is still under way is a retryable error; one whose outcome is unknown is never
+    sent again blindly.
+    """
+    receipt.raise_for_failure()
+    if receipt.state is OutboundState.PENDING:
+        raise TransportError("an earlier send of this email is still under way", retryable=True)
+    if receipt.state is not OutboundState.SENT:
+        raise DeliveryUnknown("an earlier send of this email may have gone out: not sent again")
+    return receipt

@@ -1,0 +1,117 @@
+"""What a send is for, and what its events record: :class:`SendPurpose`, :class:`SendContext`.
+
+Every send has a purpose, and the purpose derives the send's idempotency key from its cause
+(the inbound message, the approval, the caller's own key). A retry or a second worker derives
+the same key, finds it taken in the outbound ledger, and sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, PrivateAttr
+
+from walker_channels.exceptions import TransportError
+from walker_channels.models import OutboundState
+from walker_channels.models.base import Frozen, JsonObject
+from walker_channels.services.keys import hashed
+
+
+class SendPurpose(StrEnum):
+    """Why a message is sent; recorded as the outbound event's ``data["purpose"]``."""
+
+    REPLY = "reply"
+    """The agent's answer to an inbound message (cause: the provider message id)."""
+    HOLDING = "holding"
+    """The holding message while a draft waits for review (cause: the inbound message id)."""
+    NOTICE = "notice"
+    """The notice to a person who wrote to a number no tenant owns (cause: the message id)."""
+    APPROVED = "approved"
+    """A draft a reviewer approved (cause: the approval id)."""
+    FALLBACK = "fallback"
+    """The fallback text a reviewer sent when rejecting a draft (cause: the approval id)."""
+    EXPIRY_FALLBACK = "expiry_fallback"
+    """The fallback text sent when a draft expired unreviewed (cause: the approval id)."""
+    PROACTIVE = "proactive"
+    """A send the host started (cause: the caller's idempotency key, per tenant)."""
+    CUSTOM_EMAIL = "custom"
+    """A custom email (cause: the caller's idempotency key, per tenant)."""
+    DAILY_BRIEF = "daily_brief"
+    """A daily brief (cause: the schedule's run, or the recipient and day, per tenant)."""
+
+    @property
+    def from_agent(self) -> bool:
+        """Whether the text is the agent's own (so its agent id and confidence are recorded)."""
+        return self in (SendPurpose.REPLY, SendPurpose.APPROVED)
+
+    def key(self, cause: str, *, tenant_id: str | None = None) -> str:
+        """The ledger key of the send this purpose makes for ``cause``.
+
+        Caller-given causes are free text (they might hold a phone number or an address, and
+        keys end up in events, logs and callback URLs), so they are hashed, per tenant.
+        """
+        prefix = _PREFIXES[self]
+        if self in _CALLER_KEYED:
+            if not tenant_id:
+                raise ValueError(f"a {self.value} send is keyed per tenant: give tenant_id")
+            return f"{prefix}:{tenant_id}:{hashed(cause)}"
+        return f"{prefix}:{cause}"
+
+
+_PREFIXES = {
+    SendPurpose.REPLY: "reply",
+    SendPurpose.HOLDING: "holding",
+    SendPurpose.NOTICE: "notice",
+    SendPurpose.APPROVED: "approval",
+    SendPurpose.FALLBACK: "fallback",
+    SendPurpose.EXPIRY_FALLBACK: "expiry",
+    SendPurpose.PROACTIVE: "proactive",
+    SendPurpose.CUSTOM_EMAIL: "email",
+    SendPurpose.DAILY_BRIEF: "brief",
+}
+_CALLER_KEYED = frozenset(
+    {SendPurpose.PROACTIVE, SendPurpose.CUSTOM_EMAIL, SendPurpose.DAILY_BRIEF}
+)
+
+
+class SendContext(Frozen):
+    """One send's purpose and cause (which give its key) and what its events record."""
+
+    purpose: SendPurpose
+    cause: str = Field(min_length=1)
+    tenant_id: str | None
+    agent_id: str | None = None
+    confidence: float | None = None
+    response_time_ms: float | None = None
+    hitl: bool = False
+    session_id: str | None = None
+    data: JsonObject = Field(default_factory=dict)
+    """More fields for the event's ``data`` (``purpose`` is always set from :attr:`purpose`)."""
+
+    @property
+    def key(self) -> str:
+        """The ledger key: at most one send per key, ever."""
+        return self.purpose.key(self.cause, tenant_id=self.tenant_id)
+
+
+class SendReceipt(Frozen):
+    """How a send under ``key`` ended; ``duplicate`` when the key was taken and nothing was sent."""
+
+    key: str
+    state: OutboundState
+    duplicate: bool = False
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    retryable: bool = False
+    _error: TransportError | None = PrivateAttr(default=None)
+
+    def with_error(self, error: TransportError) -> SendReceipt:
+        """This receipt, holding the transport's error for :meth:`raise_for_failure`."""
+        self._error = error
+        return self
+
+    def raise_for_failure(self) -> SendReceipt:
+        """Raise the transport's error if this send failed (it is recorded already)."""
+        if self._error is not None:
+            raise self._error
+        return self
