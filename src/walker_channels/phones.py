@@ -1,9 +1,19 @@
 """Phone numbers: parse, validate and format with ``phonenumbers``; Twilio's channel prefixes.
 
+Two levels of checking, for two sources. A number a person types (a send endpoint, a proactive
+send) must be *valid* by ``phonenumbers``' metadata: :func:`normalize_phone`,
+:func:`phone_address`. An address Twilio sends in a signed webhook is accepted when it is a
+*possible* number (right length for its country: fictional 555 numbers, drama ranges and ranges
+newer than the metadata included) or a WhatsApp business-scoped user id:
+:func:`inbound_identifier`, :func:`parse_inbound_address`. Refusing those would lose the
+message, as Twilio does not retry a 4xx.
+
 Error messages never repeat the number, so they are safe to log and return.
 """
 
 from __future__ import annotations
+
+import re
 
 import phonenumbers
 
@@ -11,6 +21,12 @@ from walker_channels.exceptions import InvalidPhoneNumber
 from walker_channels.models import Address, Channel
 
 WHATSAPP_PREFIX = "whatsapp:"
+
+# Meta's business-scoped user ids (BSUIDs), as Twilio writes them after "whatsapp:" in From
+# and ExternalUserId: the user's country code, a dot, then an alphanumeric id
+# ("US.13491208655302741918"); a parent id has one more segment ("HK.ENT.…"). Anything else
+# that is not a number is refused.
+_BUSINESS_SCOPED_ID = re.compile(r"[A-Z]{2}(?:\.[A-Za-z0-9]{1,64}){1,2}")
 
 
 def normalize_phone(raw: str, default_region: str | None = None) -> str:
@@ -29,8 +45,44 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def inbound_identifier(raw: str) -> str:
+    """The identity in a Twilio webhook address (``From``, ``To``), without its prefix.
+
+    A possible phone number comes back as E.164 even when ``phonenumbers`` does not list it as
+    valid; after ``whatsapp:``, a business-scoped user id (``US.13491208655302741918``) comes
+    back as sent. Anything else raises :class:`InvalidPhoneNumber`.
+    """
+    text = raw.strip()
+    bare = text.removeprefix(WHATSAPP_PREFIX).strip()
+    if text.startswith(WHATSAPP_PREFIX) and _BUSINESS_SCOPED_ID.fullmatch(bare):
+        return bare
+    try:
+        number = phonenumbers.parse(bare, None)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhoneNumber(
+            "not a phone number (E.164, e.g. +14155552671) nor a WhatsApp business-scoped user id"
+        ) from None
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidPhoneNumber("not a possible phone number: wrong length for its country")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_inbound_address(raw: str) -> Address:
+    """A Twilio webhook address as an :class:`Address`, leniently (see :func:`inbound_identifier`).
+
+    Its :attr:`Address.wire` is the form Twilio sent (``whatsapp:US.1349…`` stays so), so a
+    reply goes back to the same sender.
+    """
+    channel = Channel.WHATSAPP if raw.strip().startswith(WHATSAPP_PREFIX) else Channel.SMS
+    return Address(channel=channel, value=inbound_identifier(raw))
+
+
 def parse_address(raw: str, *, default_region: str | None = None) -> Address:
-    """A Twilio address (``whatsapp:+E164`` or ``+E164``) as a WhatsApp or SMS :class:`Address`."""
+    """A typed address (``whatsapp:+E164`` or ``+E164``) as a WhatsApp or SMS :class:`Address`.
+
+    Strict: the number must be valid. For addresses in Twilio's webhooks use
+    :func:`parse_inbound_address`.
+    """
     channel = Channel.WHATSAPP if raw.strip().startswith(WHATSAPP_PREFIX) else Channel.SMS
     return Address(channel=channel, value=normalize_phone(raw, default_region))
 

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import math
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from walker_channels.models.base import Frozen, JsonObject
-from walker_channels.models.messages import Address, Channel, Media
+from walker_channels.models.messages import (
+    Address,
+    Channel,
+    InteractiveReply,
+    Location,
+    Media,
+    Referral,
+    ReplyTo,
+)
 
 
 class AgentRequest(Frozen):
-    """One turn of a conversation handed to an agent."""
+    """One turn of a conversation handed to an agent.
+
+    The structured parts of the person's message (``location`` ... ``frequently_forwarded``)
+    are those of :class:`~walker_channels.models.InboundMessage`; runners that take only text
+    add :meth:`content_block` to it.
+    """
 
     tenant_id: str
     session_id: str = Field(min_length=1)
@@ -20,10 +33,43 @@ class AgentRequest(Frozen):
     participant: Address
     text: str
     media: tuple[Media, ...] = ()
+    location: Location | None = Field(default=None, repr=False)
+    interactive: InteractiveReply | None = None
+    referral: Referral | None = None
+    reply_to: ReplyTo | None = None
+    forwarded: bool = False
+    frequently_forwarded: bool = False
     message_id: str | None = None
     agent_id: str | None = None
     """Which agent the tenant wants; runners that serve several agents use it."""
     metadata: JsonObject = Field(default_factory=dict)
+
+    def content_block(self) -> JsonObject:
+        """The structured parts of the message as a compact JSON object; ``{}`` if it has none.
+
+        Only the parts present appear, each without its empty fields, e.g.
+        ``{"location": {"latitude": 52.52, "longitude": 13.405}, "forwarded": true}``. Media are
+        listed by content type: their URLs need the provider's credentials, so an agent cannot
+        open them. A quoted message appears by id only, never with its sender's number.
+        """
+        block: JsonObject = {}
+        parts: dict[str, BaseModel | None] = {
+            "location": self.location,
+            "interactive": self.interactive,
+            "referral": self.referral,
+        }
+        for name, part in parts.items():
+            if part is not None:
+                block[name] = _compact(part)
+        if self.reply_to is not None:
+            block["reply_to"] = {"message_id": self.reply_to.message_id}
+        if self.forwarded or self.frequently_forwarded:
+            block["forwarded"] = True
+        if self.frequently_forwarded:
+            block["frequently_forwarded"] = True
+        if self.media:
+            block["media"] = [item.content_type or "unknown" for item in self.media]
+        return block
 
 
 class AgentReply(Frozen):
@@ -40,3 +86,8 @@ class AgentReply(Frozen):
         if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
             raise ValueError("confidence must be a finite number between 0 and 1")
         return value
+
+
+def _compact(part: BaseModel) -> JsonValue:
+    # exclude_defaults drops the None fields and a referral's zero media count.
+    return part.model_dump(mode="json", exclude_defaults=True)

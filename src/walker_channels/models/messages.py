@@ -21,8 +21,11 @@ class Channel(StrEnum):
 class Address(Frozen):
     """Who a message comes from or goes to.
 
-    ``value`` is an E.164 number for WhatsApp and SMS, an email address for email. It is kept
-    out of ``repr`` so that logging a model never prints a raw phone number or address.
+    ``value`` is an E.164 number for WhatsApp and SMS, an email address for email. A WhatsApp
+    sender Twilio names by a business-scoped user id instead of a number keeps that opaque id
+    (``US.13491208655302741918``). Numbers people type are checked where they are typed
+    (:func:`~walker_channels.phone_address`), not here. ``value`` is kept out of ``repr`` so
+    that logging a model never prints a raw phone number or address.
     """
 
     channel: Channel
@@ -30,19 +33,86 @@ class Address(Frozen):
 
     @property
     def wire(self) -> str:
-        """The address as Twilio writes it: ``whatsapp:+E164`` for WhatsApp, else the value."""
+        """The address as Twilio writes it: ``whatsapp:<value>`` for WhatsApp, else the value."""
         return f"whatsapp:{self.value}" if self.channel is Channel.WHATSAPP else self.value
 
 
 class Media(Frozen):
-    """One media attachment, by URL."""
+    """One media attachment, by URL, with the content type the provider declared."""
 
     url: str = Field(min_length=1)
     content_type: str | None = None
 
 
+class Location(Frozen):
+    """A place the person shared (a WhatsApp location message)."""
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    address: str | None = None
+    label: str | None = None
+    """The name of the place, when the person picked one."""
+
+
+class InteractiveKind(StrEnum):
+    """What the person answered with a tap."""
+
+    BUTTON = "button"
+    """A quick-reply button (of a template or a ``twilio/quick-reply`` message)."""
+    LIST = "list"
+    """An item of a list picker (``twilio/list-picker``)."""
+
+
+class InteractiveReply(Frozen):
+    """The button or list item the person tapped."""
+
+    kind: InteractiveKind
+    id: str | None = None
+    """What the business set and the person did not see: the button payload or the item id."""
+    title: str | None = None
+    """What the person saw: the button text or the item title."""
+
+    @model_validator(mode="after")
+    def _names_the_choice(self) -> InteractiveReply:
+        if self.id is None and self.title is None:
+            raise ValueError("an interactive reply needs the choice's id or its title")
+        return self
+
+
+class Referral(Frozen):
+    """The click-to-WhatsApp ad or post the person came from."""
+
+    source_id: str | None = None
+    """The ad's or post's id at Meta."""
+    source_type: str | None = None
+    """``ad`` or ``post``."""
+    source_url: str | None = None
+    headline: str | None = None
+    body: str | None = None
+    media_id: str | None = None
+    media_content_type: str | None = None
+    media_url: str | None = None
+    num_media: int = Field(default=0, ge=0)
+    ctwa_clid: str | None = None
+    """Meta's click id, for attributing the conversation to the ad."""
+
+
+class ReplyTo(Frozen):
+    """The earlier message that this one quotes (a WhatsApp reply)."""
+
+    message_id: str = Field(min_length=1)
+    """The provider's id of the quoted message (Twilio ``OriginalRepliedMessageSid``)."""
+    sender: Address | None = None
+    """Who wrote the quoted message: the business or the person."""
+
+
 class InboundMessage(Frozen):
-    """A message a person sent, normalised from the provider's webhook."""
+    """A message a person sent, normalised from the provider's webhook.
+
+    Besides ``text`` and ``media`` it carries the structured parts WhatsApp adds, each ``None``
+    (or ``False``) when absent. A shared location may come with no text at all: ``location``
+    then holds the whole message.
+    """
 
     channel: Channel
     provider_message_id: str = Field(min_length=1)
@@ -50,6 +120,13 @@ class InboundMessage(Frozen):
     recipient: Address
     text: str = ""
     media: tuple[Media, ...] = ()
+    location: Location | None = Field(default=None, repr=False)
+    interactive: InteractiveReply | None = None
+    referral: Referral | None = None
+    reply_to: ReplyTo | None = None
+    forwarded: bool = False
+    frequently_forwarded: bool = False
+    """Forwarded many times (WhatsApp's double arrow); ``forwarded`` is then set too."""
     profile_name: str | None = Field(default=None, repr=False)
     received_at: AwareDatetime
     raw: Mapping[str, str | tuple[str, ...]] = Field(default_factory=dict, repr=False)
@@ -85,10 +162,29 @@ class EmailContent(Frozen):
     attachments: tuple[EmailAttachment, ...] = ()
 
 
+class SendOptions(Frozen):
+    """How Twilio's Messages API should handle one WhatsApp or SMS send (all optional).
+
+    Scheduling (``send_at``) and link shortening need a Messaging Service: a transport
+    configured without ``messaging_service_sid`` refuses them, as Twilio would send a
+    "scheduled" message at once without one.
+    """
+
+    validity_period: int | None = Field(default=None, ge=1, le=36000, strict=True)
+    """Seconds the message may wait in Twilio's queue before it is dropped (``ValidityPeriod``;
+    Twilio's default is 36000)."""
+    send_at: AwareDatetime | None = None
+    """When Twilio sends it (``SendAt``, with ``ScheduleType=fixed``), to the second; Twilio
+    takes more than 5 minutes and at most 35 days ahead."""
+    shorten_urls: bool | None = Field(default=None, strict=True)
+    """Whether Twilio shortens the links in the text (``ShortenUrls``)."""
+
+
 class OutboundMessage(Frozen):
     """A message to send.
 
-    Exactly one kind of content: free text and/or media, a WhatsApp template, or an email.
+    Exactly one kind of content: free text and/or media, a content template (``ContentSid``,
+    for WhatsApp and SMS alike), or an email. ``options`` tune a WhatsApp or SMS send.
     """
 
     channel: Channel
@@ -101,6 +197,7 @@ class OutboundMessage(Frozen):
     email: EmailContent | None = None
     status_callback: str | None = None
     idempotency_key: str | None = None
+    options: SendOptions | None = None
 
     @model_validator(mode="after")
     def _one_kind_of_content(self) -> OutboundMessage:
@@ -110,13 +207,13 @@ class OutboundMessage(Frozen):
         if self.channel is Channel.EMAIL:
             if self.email is None or free or self.template is not None:
                 raise ValueError("an email message needs email content and nothing else")
+            if self.options is not None:
+                raise ValueError("send options are for WhatsApp and SMS, not email")
         elif self.email is not None:
             raise ValueError("email content needs the email channel")
         elif self.template is not None:
             if free:
                 raise ValueError("a template message cannot also carry text or media")
-            if self.channel is not Channel.WHATSAPP:
-                raise ValueError("templates are for WhatsApp")
         elif not free:
             raise ValueError("a message needs text, media, a template or email content")
         return self
@@ -130,6 +227,8 @@ class DeliveryStatus(StrEnum):
     SCHEDULED = "scheduled"
     SENDING = "sending"
     SENT = "sent"
+    PARTIALLY_DELIVERED = "partially_delivered"
+    """Some of it arrived (Twilio names no more than that): past sent, short of delivered."""
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"
     FAILED = "failed"

@@ -2,8 +2,9 @@
 
 Build one :class:`TwilioTransport` per channel at start-up (it holds a pooled HTTP client) and
 close it at shutdown. The webhook parsers are pure functions: verify the signature first, then
-call :func:`parse_inbound_form` or :func:`parse_status_callback`. Twilio's vocabularies live
-here as tables (:data:`MESSAGE_STATUSES`, :data:`TWILIO_ERRORS`).
+call :func:`parse_inbound_form` or :func:`parse_status_callback`. :func:`fetch_media` downloads
+an inbound message's media from Twilio's hosts only (:class:`MediaPolicy`). Twilio's
+vocabularies live here as tables (:data:`MESSAGE_STATUSES`, :data:`TWILIO_ERRORS`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from walker_channels.twilio.limits import (
     body_length,
     check_sendable,
 )
+from walker_channels.twilio.media import (
+    MAX_MEDIA_BYTES,
+    MEDIA_TYPES,
+    TWILIO_MEDIA_HOSTS,
+    TWILIO_MEDIA_POLICY,
+    FetchedMedia,
+    MediaPolicy,
+    fetch_media,
+)
 from walker_channels.twilio.statuses import MESSAGE_STATUSES, delivery_status
 from walker_channels.twilio.transport import TwilioTransport
 from walker_channels.twilio.webhooks import parse_inbound_form, parse_status_callback
@@ -33,10 +43,16 @@ __all__ = [
     "LEDGER_KEY_PARAM",
     "MAX_BODY_CHARS",
     "MAX_MEDIA",
+    "MAX_MEDIA_BYTES",
     "MAX_WHATSAPP_MEDIA",
+    "MEDIA_TYPES",
     "MESSAGE_STATUSES",
     "TWILIO_ERRORS",
+    "TWILIO_MEDIA_HOSTS",
+    "TWILIO_MEDIA_POLICY",
+    "FetchedMedia",
     "Location",
+    "MediaPolicy",
     "RetrySettings",
     "TwilioConfig",
     "TwilioErrorInfo",
@@ -46,6 +62,7 @@ __all__ = [
     "check_sendable",
     "delivery_status",
     "describe_error",
+    "fetch_media",
     "message_form",
     "parse_inbound_form",
     "parse_status_callback",

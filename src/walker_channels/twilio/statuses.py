@@ -19,11 +19,10 @@ MESSAGE_STATUSES: Mapping[str, DeliveryStatus] = MappingProxyType(
         "failed": DeliveryStatus.FAILED,
         "read": DeliveryStatus.READ,
         "canceled": DeliveryStatus.CANCELED,
-        # Inbound states, and a partial delivery that claims neither success nor failure:
-        # UNKNOWN ranks lowest, so these never move an outbound record.
+        "partially_delivered": DeliveryStatus.PARTIALLY_DELIVERED,
+        # Inbound states: UNKNOWN ranks lowest, so these never move an outbound record.
         "receiving": DeliveryStatus.UNKNOWN,
         "received": DeliveryStatus.UNKNOWN,
-        "partially_delivered": DeliveryStatus.UNKNOWN,
     }
 )
 """Every value of Twilio's ``message_enum_status`` (OpenAPI spec of API 2010-04-01)."""

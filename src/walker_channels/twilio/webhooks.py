@@ -4,6 +4,10 @@ Check the signature first (:func:`walker_channels.signatures.verify_twilio_signa
 parse. Both parsers return a domain object or raise
 :class:`~walker_channels.exceptions.InvalidInput` (a subclass for bad phone numbers) with a
 message that names the field to fix and never repeats its value.
+
+Addresses are read leniently (:func:`~walker_channels.phones.parse_inbound_address`): what
+Twilio signed is accepted when it is a possible number or a WhatsApp business-scoped user id,
+because Twilio does not retry a refused (4xx) webhook and the message would be lost.
 """
 
 from __future__ import annotations
@@ -12,9 +16,20 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from walker_channels.exceptions import InvalidInput
-from walker_channels.models import Address, Channel, DeliveryUpdate, InboundMessage, Media
-from walker_channels.phones import WHATSAPP_PREFIX, parse_address
+from walker_channels.exceptions import InvalidInput, InvalidPhoneNumber
+from walker_channels.models import (
+    Address,
+    Channel,
+    DeliveryUpdate,
+    InboundMessage,
+    InteractiveKind,
+    InteractiveReply,
+    Location,
+    Media,
+    Referral,
+    ReplyTo,
+)
+from walker_channels.phones import WHATSAPP_PREFIX, parse_inbound_address
 from walker_channels.twilio.forms import (
     FormValue,
     RawForm,
@@ -26,18 +41,31 @@ from walker_channels.twilio.forms import (
 )
 from walker_channels.twilio.limits import MAX_MEDIA
 from walker_channels.twilio.statuses import delivery_status
-from walker_channels.twilio.whatsapp import whatsapp_details
+from walker_channels.twilio.whatsapp import WhatsAppDetails, whatsapp_details
 
 _MEDIA_URL = re.compile(r"MediaUrl(0|[1-9][0-9]{0,2})")
+
+# Click-to-WhatsApp ad fields, by Referral attribute. ReferralNumMedia ("0") comes with every
+# WhatsApp message, so it alone does not make a referral.
+_REFERRAL_FIELDS = {
+    "source_id": "ReferralSourceId",
+    "source_type": "ReferralSourceType",
+    "source_url": "ReferralSourceUrl",
+    "headline": "ReferralHeadline",
+    "body": "ReferralBody",
+    "media_id": "ReferralMediaId",
+    "media_content_type": "ReferralMediaContentType",
+    "media_url": "ReferralMediaUrl",
+    "ctwa_clid": "ReferralCtwaClid",
+}
 
 
 def parse_inbound_form(form: Mapping[str, FormValue], *, received_at: datetime) -> InboundMessage:
     """The :class:`InboundMessage` of Twilio's incoming-message webhook form.
 
     The channel is WhatsApp when ``From``/``To`` carry the ``whatsapp:`` prefix, else SMS.
-    Every field, unknown ones too, is kept in ``raw``; the WhatsApp extras (buttons, location,
-    ``WaId``) are checked here and read with
-    :func:`~walker_channels.twilio.whatsapp_details`.
+    The WhatsApp parts (location, tapped button or list item, ad referral, quoted message,
+    forward flags) are typed on the message; every field, unknown ones too, is kept in ``raw``.
     """
     _require_aware(received_at)
     raw = raw_form(form)
@@ -45,7 +73,7 @@ def parse_inbound_form(form: Mapping[str, FormValue], *, received_at: datetime) 
     sender, recipient = _address(raw, "From"), _address(raw, "To")
     if sender.channel is not recipient.channel:
         raise InvalidInput("From and To must both be whatsapp: addresses or both phone numbers")
-    whatsapp_details(raw)
+    details = whatsapp_details(raw)
     return InboundMessage(
         channel=sender.channel,
         provider_message_id=sid,
@@ -53,6 +81,12 @@ def parse_inbound_form(form: Mapping[str, FormValue], *, received_at: datetime) 
         recipient=recipient,
         text=single(raw, "Body") or "",
         media=_media(raw),
+        location=_location(details),
+        interactive=_interactive(raw, details),
+        referral=_referral(raw),
+        reply_to=_reply_to(raw),
+        forwarded=details.forwarded or details.frequently_forwarded,
+        frequently_forwarded=details.frequently_forwarded,
         profile_name=single(raw, "ProfileName") or None,
         received_at=received_at,
         raw=raw,
@@ -91,8 +125,56 @@ def _require_aware(when: datetime) -> None:
 
 
 def _address(raw: RawForm, name: str) -> Address:
-    # parse_address raises InvalidPhoneNumber without repeating the number.
-    return parse_address(required(raw, name))
+    # parse_inbound_address raises InvalidPhoneNumber without repeating the number.
+    return parse_inbound_address(required(raw, name))
+
+
+def _text(raw: RawForm, name: str) -> str | None:
+    return single(raw, name) or None
+
+
+def _location(details: WhatsAppDetails) -> Location | None:
+    # whatsapp_details has checked the coordinates; the domain has its own Location model.
+    found = details.location
+    return None if found is None else Location.model_validate(found.model_dump())
+
+
+def _interactive(raw: RawForm, details: WhatsAppDetails) -> InteractiveReply | None:
+    list_id, list_title = _text(raw, "ListId"), _text(raw, "ListTitle")
+    if list_id or list_title:
+        return InteractiveReply(kind=InteractiveKind.LIST, id=list_id, title=list_title)
+    if details.button_payload or details.button_text:
+        return InteractiveReply(
+            kind=InteractiveKind.BUTTON, id=details.button_payload, title=details.button_text
+        )
+    return None
+
+
+def _referral(raw: RawForm) -> Referral | None:
+    fields = {attribute: _text(raw, name) for attribute, name in _REFERRAL_FIELDS.items()}
+    if not any(fields.values()):
+        return None
+    count = (single(raw, "ReferralNumMedia") or "").strip()
+    # An advisory count: a malformed one is not worth refusing (and losing) the message.
+    num_media = int(count) if count.isascii() and count.isdigit() and len(count) <= 3 else 0
+    return Referral.model_validate({**fields, "num_media": num_media})
+
+
+def _reply_to(raw: RawForm) -> ReplyTo | None:
+    sid = _text(raw, "OriginalRepliedMessageSid")
+    if sid is None:
+        return None
+    return ReplyTo(message_id=sid, sender=_optional_address(raw, "OriginalRepliedMessageSender"))
+
+
+def _optional_address(raw: RawForm, name: str) -> Address | None:
+    value = _text(raw, name)
+    if value is None:
+        return None
+    try:
+        return parse_inbound_address(value)
+    except InvalidPhoneNumber:
+        return None  # who wrote the quoted message is a detail; the message still counts
 
 
 def _media(raw: RawForm) -> tuple[Media, ...]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from walker_channels.exceptions import ConfigurationError, DeliveryUnknown
+from walker_channels.exceptions import ConfigurationError, DeliveryUnknown, MessageRejected
 from walker_channels.models import Address, Channel, OutboundMessage, SendResult
+from walker_channels.models.messages import SendOptions
 from walker_channels.twilio.config import TwilioConfig
 from walker_channels.twilio.statuses import delivery_status
 
@@ -37,6 +39,8 @@ def message_form(message: OutboundMessage, config: TwilioConfig) -> list[tuple[s
     callback = message.status_callback or config.status_callback
     if callback:
         form.append(("StatusCallback", status_callback_url(callback, message.idempotency_key)))
+    if message.options is not None:
+        form.extend(_option_fields(message.options, config))
     return form
 
 
@@ -90,4 +94,24 @@ def _sender_fields(message: OutboundMessage, config: TwilioConfig) -> list[tuple
             "no sender: set sender or messaging_service_sid in TwilioConfig, or give the "
             "message a sender"
         )
+    return fields
+
+
+def _option_fields(options: SendOptions, config: TwilioConfig) -> list[tuple[str, str]]:
+    # Without MessagingServiceSid Twilio sends a "scheduled" message at once (its scheduling
+    # guide), and ShortenUrls=true must come with one (the Messages API reference).
+    needs_service = options.send_at is not None or options.shorten_urls is True
+    if needs_service and config.messaging_service_sid is None:
+        raise MessageRejected(
+            "scheduling (send_at) and link shortening (shorten_urls) need a Messaging "
+            "Service: set messaging_service_sid in TwilioConfig"
+        )
+    fields: list[tuple[str, str]] = []
+    if options.validity_period is not None:
+        fields.append(("ValidityPeriod", str(options.validity_period)))
+    if options.send_at is not None:
+        send_at = options.send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        fields.extend([("ScheduleType", "fixed"), ("SendAt", send_at)])
+    if options.shorten_urls is not None:
+        fields.append(("ShortenUrls", "true" if options.shorten_urls else "false"))
     return fields
