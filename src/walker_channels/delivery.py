@@ -1,4 +1,9 @@
-"""Delivery-status order: callbacks arrive out of order, and a status never goes backwards."""
+"""Delivery-status order: callbacks arrive out of order, and a status never goes backwards.
+
+Outcomes of equal rank are alternatives: the first one recorded stays (a late ``delivered``
+does not undo ``failed``). ``partially_delivered`` is progress short of an outcome, so any
+final outcome still replaces it, and it never replaces one.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,12 @@ _RANK = {
     DeliveryStatus.SCHEDULED: 1,
     DeliveryStatus.SENDING: 2,
     DeliveryStatus.SENT: 3,
-    DeliveryStatus.DELIVERED: 4,
-    DeliveryStatus.UNDELIVERED: 4,
-    DeliveryStatus.FAILED: 4,
-    DeliveryStatus.CANCELED: 4,
-    DeliveryStatus.READ: 5,
+    DeliveryStatus.PARTIALLY_DELIVERED: 4,
+    DeliveryStatus.DELIVERED: 5,
+    DeliveryStatus.UNDELIVERED: 5,
+    DeliveryStatus.FAILED: 5,
+    DeliveryStatus.CANCELED: 5,
+    DeliveryStatus.READ: 6,
 }
 
 

@@ -3,9 +3,11 @@
 Twilio signs ``URL + name1 + value1 + name2 + value2 ...`` (parameters sorted by name,
 repeated values sorted and de-duplicated) with HMAC-SHA1 keyed by the Auth Token, or with
 HMAC-SHA256 keyed by a shared key when ``X-Twilio-Webhooks-Signature-Settings`` says so.
-Because Twilio is inconsistent about default ports, the URL is tried without its port and
-with the default port added, exactly as the official ``twilio`` package does. JSON webhooks
-sign the URL only and carry ``bodySHA256`` (hex SHA-256 of the raw body) in its query.
+Because Twilio is inconsistent about how it spells the URL it signs, the signature is checked
+against each spelling in :func:`walker_channels.urls.signed_url_candidates` (without and with
+the default port, as received, escaped as twilio-node escapes it), every one of them a spelling
+an official Twilio SDK accepts. JSON webhooks sign the URL only and carry ``bodySHA256`` (hex
+SHA-256 of the raw body) in its query.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from enum import StrEnum
 from urllib.parse import ParseResult, parse_qs, urlparse
 
 from walker_channels.exceptions import ConfigurationError, InvalidSignature
+from walker_channels.urls import signed_url_candidates
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
@@ -90,7 +93,7 @@ def verify_twilio_signature(
         raise InvalidSignature("missing X-Twilio-Signature header")
     parsed = urlparse(url)
     try:
-        candidates = (_without_port(parsed), _with_port(parsed))
+        candidates = signed_url_candidates(url)
     except ValueError:
         raise InvalidSignature("the request URL has an invalid port") from None
     if isinstance(params, str):
@@ -143,18 +146,3 @@ def _verify_body_hash(parsed: ParseResult, body: str) -> None:
     actual = hashlib.sha256(body.encode()).hexdigest()
     if not hmac.compare_digest(actual.encode(), claimed[0].encode()):
         raise InvalidSignature("bodySHA256 does not match the request body")
-
-
-# The two URL variants mirror twilio-python's remove_port/add_port, quirks included
-# (``geturl`` lower-cases the scheme and drops an empty "?"), so both accept the same requests.
-def _without_port(parsed: ParseResult) -> str:
-    if not parsed.port:
-        return parsed.geturl()
-    return parsed._replace(netloc=parsed.netloc.split(":")[0]).geturl()
-
-
-def _with_port(parsed: ParseResult) -> str:
-    if parsed.port:
-        return parsed.geturl()
-    port = 443 if parsed.scheme == "https" else 80
-    return parsed._replace(netloc=f"{parsed.netloc}:{port}").geturl()

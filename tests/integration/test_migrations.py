@@ -38,7 +38,7 @@ from walker_channels.testing.contracts import T0, agent_outcome, inbound
 
 pytestmark = pytest.mark.anyio
 WALKER_TABLES = {table.name for table in metadata.sorted_tables}
-HEAD = "0002"
+HEAD = "0003"
 
 
 @pytest.fixture

@@ -149,7 +149,6 @@ async def test_a_callers_key_never_reaches_the_ledger_verbatim(kit: Kit) -> None
     [
         (WA, "Hi", TEMPLATE, "template"),
         (WA, None, None, "needs text"),
-        (Address(channel=Channel.SMS, value=PERSON), None, TEMPLATE, "WhatsApp"),
         (Address(channel=Channel.EMAIL, value="a@example.com"), "Hi", None, "email"),
     ],
 )
@@ -163,6 +162,17 @@ async def test_an_unusable_message_is_invalid_input_that_names_the_fix(
 
     assert PERSON.lstrip("+") not in str(refused.value)
     assert kit.ledger.records == {}
+
+
+async def test_a_content_template_goes_out_on_sms_too(kit: Kit) -> None:
+    sms = Address(channel=Channel.SMS, value=PERSON)
+
+    receipt = await kit.proactive.send(
+        tenant_id="t1", to=sms, template=TEMPLATE, idempotency_key="o-8"
+    )
+
+    assert receipt.state is OutboundState.SENT
+    assert kit.sms.sent[0].template == TEMPLATE
 
 
 async def test_an_idempotency_key_is_required(kit: Kit) -> None:

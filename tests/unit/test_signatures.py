@@ -10,6 +10,7 @@ from walker_channels import (
     InvalidSignature,
     SignatureAlgorithm,
     compute_twilio_signature,
+    public_request_url,
     signature_algorithm,
     verify_twilio_signature,
 )
@@ -153,3 +154,117 @@ def test_the_settings_header_is_parsed_like_twilio(
 def test_an_unknown_algorithm_is_rejected() -> None:
     with pytest.raises(InvalidSignature, match="unsupported"):
         signature_algorithm("key=abc,algorithm=HMAC_MD5")
+
+
+# --- URL spellings: each one an official SDK tries (see tests/unit/test_sdk_vectors.py) ------
+
+
+def oracle_signature(url: str) -> str:
+    """Twilio's signature over exactly ``url`` (computed by the official package)."""
+    return str(RequestValidator(TOKEN).compute_signature(url, DOC_PARAMS))
+
+
+@pytest.mark.parametrize(
+    ("received", "signed"),
+    [
+        ("https://user:pass@mycompany.com:8443/hook", "https://user:pass@mycompany.com/hook"),
+        ("https://user@mycompany.com:8443/hook?a=1", "https://user@mycompany.com/hook?a=1"),
+        ("https://[::1]:8443/hook", "https://[::1]/hook"),
+    ],
+)
+def test_the_port_after_credentials_or_an_ipv6_host_is_stripped_like_twilio_node(
+    received: str, signed: str
+) -> None:
+    verify_twilio_signature(TOKEN, received, DOC_PARAMS, oracle_signature(signed))
+
+
+def test_the_official_python_packages_mangled_port_strip_is_not_accepted() -> None:
+    # twilio-python cuts "user:pass@host:8443" at the first ":", signing "https://user/hook".
+    with pytest.raises(InvalidSignature):
+        verify_twilio_signature(
+            TOKEN,
+            "https://user:pass@mycompany.com:8443/hook",
+            DOC_PARAMS,
+            oracle_signature("https://user/hook"),
+        )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "HTTPS://mycompany.com/hook?foo=1",
+        "HTTP://mycompany.com:8080/hook",
+        "https://mycompany.com/hook?",
+        "https://MyCompany.com/hook",
+    ],
+    ids=["upper-case-scheme", "upper-case-scheme-port", "empty-query", "host-case"],
+)
+def test_the_url_is_tried_exactly_as_received_like_twilio_php_and_csharp(url: str) -> None:
+    verify_twilio_signature(TOKEN, url, DOC_PARAMS, oracle_signature(url))
+
+
+def test_an_upper_case_scheme_is_tried_with_its_default_port_too() -> None:
+    signed = "HTTPS://mycompany.com:443/hook"
+    verify_twilio_signature(
+        TOKEN, "HTTPS://mycompany.com/hook", DOC_PARAMS, oracle_signature(signed)
+    )
+
+
+def test_an_apostrophe_in_the_query_is_tried_escaped_like_twilio_node() -> None:
+    received = "https://mycompany.com/hook?Body=It's+amazing"
+    for signed in (
+        "https://mycompany.com/hook?Body=It%27s+amazing",
+        "https://mycompany.com:443/hook?Body=It%27s+amazing",
+    ):
+        verify_twilio_signature(TOKEN, received, DOC_PARAMS, oracle_signature(signed))
+
+
+@pytest.mark.parametrize(
+    ("received", "signed"),
+    [
+        ("https://mycompany.com/hook?name=O%27Brien", "https://mycompany.com/hook?name=O'Brien"),
+        (
+            "https://mycompany.com/hook?Body=It%27s+amazing",
+            "https://mycompany.com/hook?Body=It's%20amazing",
+        ),
+        (
+            "https://mycompany.com:8443/hook?b=1&a=%7E&b=2",
+            "https://mycompany.com:8443/hook?b=1&b=2&a=~",
+        ),
+    ],
+    ids=["apostrophe", "plus", "repeated-name"],
+)
+def test_a_query_a_proxy_re_encoded_is_tried_as_twilio_nodes_querystring_spells_it(
+    received: str, signed: str
+) -> None:
+    verify_twilio_signature(TOKEN, received, DOC_PARAMS, oracle_signature(signed))
+
+
+def test_twilio_nodes_default_port_spelling_drops_an_empty_query() -> None:
+    signed = "https://mycompany.com:443/a%3Cb%3E"
+    verify_twilio_signature(
+        TOKEN, "https://mycompany.com/a<b>?", DOC_PARAMS, oracle_signature(signed)
+    )
+
+
+@pytest.mark.parametrize(
+    ("received", "signed"),
+    [
+        ("https://MyCompany.com/hook", "https://mycompany.com/hook"),
+        ("https://mycompany.com/a/../hook?q='", "https://mycompany.com/hook?q=%27"),
+        ("https://mycompany.com/hook?q='#top", "https://mycompany.com/hook?q=%27#top"),
+        ("https://mycompany.com/hook?a=1&b=2", "https://mycompany.com/hook?b=2&a=1"),
+    ],
+    ids=["host-case", "dot-segments", "fragment", "query-order"],
+)
+def test_no_other_normalisation_is_tried(received: str, signed: str) -> None:
+    # twilio-csharp asserts that a lower-cased host is refused; the WHATWG parser's other
+    # rewrites are not imitated, and no SDK reorders the query's names.
+    with pytest.raises(InvalidSignature):
+        verify_twilio_signature(TOKEN, received, DOC_PARAMS, oracle_signature(signed))
+
+
+def test_a_public_base_url_keeps_the_scheme_as_configured_in_twilio() -> None:
+    url = public_request_url("http://10.0.0.7:8000/hook?a=1", {}, public_base_url="HTTPS://Ex.com")
+    assert url == "HTTPS://Ex.com/hook?a=1"
+    verify_twilio_signature(TOKEN, url, DOC_PARAMS, oracle_signature(url))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8, EmailPolicy
@@ -52,6 +53,18 @@ def build_email(
             attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
     return mime
+
+
+def readdressed(mime: EmailMessage, *, sender: str, recipient: str) -> EmailMessage:
+    """A copy of ``mime`` with other From and To headers: same Message-ID, date and body.
+
+    The SMTP transport uses it to spell internationalised domains in IDNA for a server that
+    cannot take UTF-8 headers.
+    """
+    copy = deepcopy(mime)
+    copy.replace_header("From", sender)
+    copy.replace_header("To", recipient)
+    return copy
 
 
 def to_wire(mime: EmailMessage, *, utf8: bool = False) -> bytes:

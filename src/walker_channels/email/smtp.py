@@ -1,4 +1,10 @@
-"""The SMTP transport: email over aiosmtplib, with retries and connection reuse for batches."""
+"""The SMTP transport: email over aiosmtplib, with retries and connection reuse for batches.
+
+An address with a non-ASCII domain goes out as UTF-8 to a server that offers SMTPUTF8, and
+with the domain in IDNA (punycode) to one that does not. A non-ASCII name before the ``@``
+has no ASCII spelling: such an email is refused with
+:class:`~walker_channels.exceptions.MessageRejected` when the server lacks SMTPUTF8.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +14,51 @@ import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
 
 import aiosmtplib
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from walker_channels.email.config import SmtpConfig, SmtpSecurity
-from walker_channels.email.mime import build_email, to_wire
+from walker_channels.email.mime import build_email, readdressed, to_wire
 from walker_channels.email.smtp_errors import translate_smtp_error
 from walker_channels.emails import validate_email_address
-from walker_channels.exceptions import MessageRejected, TransportError
+from walker_channels.exceptions import ConfigurationError, MessageRejected, TransportError
 from walker_channels.models import Channel, DeliveryStatus, OutboundMessage, SendResult
 from walker_channels.ports import Clock
 
 
 @dataclass(frozen=True, slots=True)
-class _Envelope:
+class _Form:
+    """One way to put an email on the wire: envelope addresses and message bytes."""
+
     sender: str
     recipient: str
     data: bytes
-    message_id: str
     utf8: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Envelope:
+    """An email ready to send, in the forms a server with and without SMTPUTF8 can take."""
+
+    message_id: str
+    utf8: _Form | None
+    """With the addresses as written; ``None`` when they are ASCII anyway."""
+    ascii: _Form | None
+    """With IDNA domains; ``None`` when a local part is not ASCII (only SMTPUTF8 carries it)."""
+
+    def form(self, *, smtputf8: bool) -> _Form:
+        """The form for a server that offers SMTPUTF8 or not; MessageRejected if neither fits."""
+        if self.utf8 is not None and smtputf8:
+            return self.utf8
+        if self.ascii is None:
+            raise MessageRejected(
+                "an email address has non-ASCII characters before the @, which only an SMTP "
+                "server offering SMTPUTF8 can carry, and this server does not offer it"
+            )
+        return self.ascii
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -42,7 +73,8 @@ class SmtpTransport:
     (4xx replies, dropped connections, timeouts) are retried ``config.retries`` times with
     the same Message-ID; permanent ones (5xx) raise at once. Errors are
     :class:`~walker_channels.exceptions.TransportError` or its
-    :class:`~walker_channels.exceptions.ProviderError` (``code`` is the SMTP reply code).
+    :class:`~walker_channels.exceptions.ProviderError` (``code`` is the SMTP reply code), and
+    :class:`~walker_channels.exceptions.MessageRejected` for an address the server cannot take.
     """
 
     def __init__(
@@ -90,6 +122,7 @@ class SmtpTransport:
         envelopes = [self._prepare(message) for message in messages]
         outcomes: list[SendResult | TransportError] = []
         async with self.session():
+            await self._check_sendable(envelopes)
             for envelope in envelopes:
                 try:
                     outcomes.append(await self._deliver(envelope))
@@ -116,14 +149,7 @@ class SmtpTransport:
             message_id_domain=self._message_id_domain(),
             now=self._now(),
         )
-        utf8 = not (envelope_from + recipient).isascii()
-        return _Envelope(
-            sender=envelope_from,
-            recipient=recipient,
-            data=to_wire(mime, utf8=utf8),
-            message_id=str(mime["Message-ID"]),
-            utf8=utf8,
-        )
+        return _envelope(mime, envelope_from=envelope_from, recipient=recipient)
 
     async def _deliver(self, envelope: _Envelope) -> SendResult:
         reply = ""
@@ -191,13 +217,29 @@ class SmtpTransport:
 
     async def _transact(self, client: aiosmtplib.SMTP, envelope: _Envelope) -> str:
         """Send one envelope; returns the server's reply to DATA (often a queue id)."""
+        form = envelope.form(smtputf8=await _offers_smtputf8(client))
         _, reply = await client.sendmail(
-            envelope.sender,
-            [envelope.recipient],
-            envelope.data,
-            mail_options=["SMTPUTF8"] if envelope.utf8 else None,
+            form.sender,
+            [form.recipient],
+            form.data,
+            mail_options=["SMTPUTF8"] if form.utf8 else None,
         )
         return reply
+
+    async def _check_sendable(self, envelopes: Sequence[_Envelope]) -> None:
+        """Refuse, before the first send, a batch with an email this server cannot take."""
+        if all(envelope.ascii is not None for envelope in envelopes):
+            return
+        async with self._lock:
+            try:
+                smtputf8 = await _offers_smtputf8(await self._shared_client())
+            except TransportError:
+                return  # no connection now: each send reports its own failure
+            except (aiosmtplib.SMTPException, OSError):
+                self._close_shared()
+                return
+        for envelope in envelopes:
+            envelope.form(smtputf8=smtputf8)
 
     async def _drop_shared(self, *, polite: bool) -> None:
         client = self._shared
@@ -227,10 +269,32 @@ class SmtpTransport:
         )
 
     def _message_id_domain(self) -> str:
-        return self._config.message_id_domain or self._config.sender_address.rpartition("@")[2]
+        domain = self._config.message_id_domain or self._config.sender_address.rpartition("@")[2]
+        if domain.isascii():
+            return domain
+        ascii_address = _ascii_address(f"postmaster@{domain}")
+        if ascii_address is None:
+            raise ConfigurationError("the Message-ID domain is not a valid domain name")
+        return ascii_address.rpartition("@")[2]
 
     def _now(self) -> datetime:
         return self._clock.now() if self._clock is not None else datetime.now(UTC)
+
+
+def _envelope(mime: EmailMessage, *, envelope_from: str, recipient: str) -> _Envelope:
+    """``mime`` and its envelope as written, and with IDNA domains where that is possible."""
+    message_id = str(mime["Message-ID"])
+    header_addresses = parseaddr(str(mime["From"]))[1] + parseaddr(str(mime["To"]))[1]
+    # A display name needs no SMTPUTF8: the headers encode it (RFC 2047) either way.
+    if (envelope_from + recipient + header_addresses).isascii():
+        return _Envelope(message_id, None, _Form(envelope_from, recipient, to_wire(mime), False))
+    utf8 = _Form(envelope_from, recipient, to_wire(mime, utf8=True), utf8=True)
+    ascii_from, ascii_to = _ascii_address(envelope_from), _ascii_address(recipient)
+    if ascii_from is None or ascii_to is None:
+        return _Envelope(message_id, utf8, None)
+    name = parseaddr(str(mime["From"]))[0]
+    ascii_mime = readdressed(mime, sender=formataddr((name, ascii_from)), recipient=ascii_to)
+    return _Envelope(message_id, utf8, _Form(ascii_from, ascii_to, to_wire(ascii_mime), False))
 
 
 def _still_usable(client: aiosmtplib.SMTP, exc: BaseException) -> bool:
@@ -238,11 +302,37 @@ def _still_usable(client: aiosmtplib.SMTP, exc: BaseException) -> bool:
 
     After a refusal (a reply code) aiosmtplib has sent RSET, so the next message can use the
     same connection; 421 means the server is closing it, and anything else leaves its state
-    unknown.
+    unknown. An email we refused ourselves never reached MAIL FROM.
     """
+    if isinstance(exc, MessageRejected):
+        return client.is_connected
     refused = isinstance(exc, aiosmtplib.SMTPResponseException | aiosmtplib.SMTPRecipientsRefused)
     closing = isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == 421
     return client.is_connected and refused and not closing
+
+
+async def _offers_smtputf8(client: aiosmtplib.SMTP) -> bool:
+    """Whether the server offers SMTPUTF8 (greeting it first, as sendmail would)."""
+    if client.is_ehlo_or_helo_needed:
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await client.helo()  # no ESMTP, so no SMTPUTF8 either
+    return client.supports_extension("smtputf8")
+
+
+def _ascii_address(address: str) -> str | None:
+    """``address`` with its domain in IDNA (punycode); None if its local part is not ASCII.
+
+    email-validator converts the domain (IDNA 2008 with UTS #46), as it did when it checked
+    the address; Python's own ``idna`` codec is IDNA 2003, which turns ``ß`` into ``ss``.
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(address, check_deliverability=False).ascii_email
+    except EmailNotValidError:
+        return None
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:

@@ -138,7 +138,7 @@ outbound = sa.Table(
     sa.Column("participant", sa.String(128), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("provider_message_id", sa.String(128), nullable=True, index=True),
-    sa.Column("delivery_status", sa.String(16), nullable=True),
+    sa.Column("delivery_status", sa.String(32), nullable=True),
     sa.Column("delivery_rank", sa.Integer(), nullable=True),
     sa.Column("error_code", sa.String(64), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
