@@ -13,7 +13,7 @@ the spellings to try. Each one is a spelling an official Twilio SDK tries for th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import ParseResult, quote, unquote, urlparse, urlsplit
 
@@ -54,8 +54,10 @@ def _first(header: str | None) -> str:
     return (header or "").split(",")[0].strip()
 
 
-def signed_url_candidates(url: str) -> tuple[str, ...]:
+def signed_url_candidates(url: str) -> Iterator[str]:
     """The spellings of ``url`` to check a Twilio signature against, without duplicates.
+
+    They are made lazily, in this order, so a check that matches the first builds no other.
 
     1. twilio-python's: ``urlparse(url).geturl()`` without its port and with the default port
        added (``geturl`` lower-cases the scheme and drops an empty ``?``), except that a port
@@ -71,12 +73,24 @@ def signed_url_candidates(url: str) -> tuple[str, ...]:
     """
     parsed = urlparse(url)
     parsed.port  # noqa: B018 -- raises ValueError for an invalid port, like twilio-python
-    forms = [*_python_forms(parsed)]
+    return _unique(_spellings(url, parsed))
+
+
+def _spellings(url: str, parsed: ParseResult) -> Iterator[str]:
+    # Made one at a time: most requests match the first, so the others are never built.
+    yield from _python_forms(parsed)
     parts = _Parts.split(url)
     if parts is not None:
-        forms.extend(parts.port_forms())
-        forms.extend(parts.node_forms())
-    return tuple(dict.fromkeys(forms))
+        yield from parts.port_forms()
+        yield from parts.node_forms()
+
+
+def _unique(forms: Iterator[str]) -> Iterator[str]:
+    seen: set[str] = set()
+    for form in forms:
+        if form not in seen:
+            seen.add(form)
+            yield form
 
 
 def _python_forms(parsed: ParseResult) -> tuple[str, ...]:
