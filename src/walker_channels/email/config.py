@@ -1,15 +1,13 @@
-"""SMTP settings: a frozen model the settings layer (or :func:`smtp_config_from_env`) fills."""
+"""SMTP settings: a frozen model that :meth:`walker_channels.app.Settings.smtp_config` fills."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from email.utils import parseaddr
 from enum import StrEnum
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-from walker_channels.exceptions import ConfigurationError, InvalidEmailAddress
+from walker_channels.exceptions import InvalidEmailAddress
 from walker_channels.models.base import Frozen
 
 
@@ -77,31 +75,3 @@ class SmtpConfig(Frozen):
     def sender_address(self) -> str:
         """The bare address of ``sender`` (the SMTP envelope sender)."""
         return parseaddr(self.sender)[1]
-
-
-_ENV_FIELDS = {
-    "SMTP_HOST": "host",
-    "SMTP_PORT": "port",
-    "SMTP_USERNAME": "username",
-    "SMTP_PASSWORD": "password",
-    "SMTP_FROM": "sender",
-    "SMTP_SECURITY": "security",
-    "SMTP_TIMEOUT": "timeout",
-    "SMTP_RETRIES": "retries",
-}
-
-
-def smtp_config_from_env(environ: Mapping[str, str]) -> SmtpConfig:
-    """Build the config from ``SMTP_*`` variables; raises ConfigurationError naming the fix."""
-    values = {field: environ[name] for name, field in _ENV_FIELDS.items() if environ.get(name)}
-    try:
-        return SmtpConfig.model_validate(values)
-    except ValidationError as exc:
-        problems = "; ".join(_describe(error) for error in exc.errors())
-        raise ConfigurationError(f"SMTP settings are not usable: {problems}") from None
-
-
-def _describe(error: ErrorDetails) -> str:
-    fields = {field: name for name, field in _ENV_FIELDS.items()}
-    where = ".".join(fields.get(str(part), str(part)) for part in error["loc"]) or "SMTP_*"
-    return f"{where}: {error['msg']}"
