@@ -15,10 +15,9 @@ these services; by hand::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from walker_channels.exceptions import MissingDependency
+from walker_channels.extras import lazy_attribute
 
 if TYPE_CHECKING:
     from walker_channels.services.email.brief import (
@@ -103,18 +102,11 @@ _HOMES = {
     ),
 }
 
-_EXTRA_MODULES = frozenset({"email_validator", "jinja2"})
+_NEEDS = frozenset({"email_validator", "jinja2"})
 
 
 def __getattr__(name: str) -> Any:
     # Loaded on first use: the package imports without the "email" extra.
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        module = importlib.import_module(f"{__name__}.{home}")
-    except ModuleNotFoundError as exc:
-        if exc.name in _EXTRA_MODULES:
-            raise MissingDependency("The email channel", "email") from exc
-        raise
-    return getattr(module, name)
+    return lazy_attribute(
+        __name__, _HOMES, name, needs=_NEEDS, feature="The email channel", extra="email"
+    )
