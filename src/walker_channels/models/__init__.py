@@ -44,7 +44,9 @@ from walker_channels.models.messages import (
     OutboundMessage,
     Referral,
     ReplyTo,
+    SendOptions,
     SendResult,
+    StructuredParts,
     WhatsAppTemplate,
 )
 from walker_channels.models.monitoring import (
@@ -113,9 +115,11 @@ __all__ = [
     "ReplyTo",
     "RiskLevel",
     "Scope",
+    "SendOptions",
     "SendResult",
     "SessionMark",
     "SlaStatus",
     "StatsQuery",
+    "StructuredParts",
     "WhatsAppTemplate",
 ]

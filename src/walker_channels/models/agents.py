@@ -7,23 +7,14 @@ import math
 from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from walker_channels.models.base import Frozen, JsonObject
-from walker_channels.models.messages import (
-    Address,
-    Channel,
-    InteractiveReply,
-    Location,
-    Media,
-    Referral,
-    ReplyTo,
-)
+from walker_channels.models.messages import Address, Channel, Media, StructuredParts
 
 
-class AgentRequest(Frozen):
+class AgentRequest(StructuredParts):
     """One turn of a conversation handed to an agent.
 
-    The structured parts of the person's message (``location`` ... ``frequently_forwarded``)
-    are those of :class:`~walker_channels.models.InboundMessage`; runners that take only text
-    add :meth:`content_block` to it.
+    The :class:`~walker_channels.models.StructuredParts` of the person's message come with it;
+    runners that take only text add :meth:`content_block` to it.
     """
 
     tenant_id: str
@@ -33,12 +24,6 @@ class AgentRequest(Frozen):
     participant: Address
     text: str
     media: tuple[Media, ...] = ()
-    location: Location | None = Field(default=None, repr=False)
-    interactive: InteractiveReply | None = None
-    referral: Referral | None = None
-    reply_to: ReplyTo | None = None
-    forwarded: bool = False
-    frequently_forwarded: bool = False
     message_id: str | None = None
     agent_id: str | None = None
     """Which agent the tenant wants; runners that serve several agents use it."""

@@ -106,12 +106,31 @@ class ReplyTo(Frozen):
     """Who wrote the quoted message: the business or the person."""
 
 
-class InboundMessage(Frozen):
+class StructuredParts(Frozen):
+    """The structured parts WhatsApp adds to a message, each ``None`` (or ``False``) when absent.
+
+    :class:`InboundMessage` and :class:`~walker_channels.models.AgentRequest` both carry them,
+    so a part added here reaches the agent without further wiring.
+    """
+
+    location: Location | None = Field(default=None, repr=False)
+    interactive: InteractiveReply | None = None
+    referral: Referral | None = None
+    reply_to: ReplyTo | None = None
+    forwarded: bool = False
+    frequently_forwarded: bool = False
+    """Forwarded many times (WhatsApp's double arrow); ``forwarded`` is then set too."""
+
+    def structured_parts(self) -> dict[str, object]:
+        """These parts by field name (to hand them on to another model)."""
+        return {name: getattr(self, name) for name in StructuredParts.model_fields}
+
+
+class InboundMessage(StructuredParts):
     """A message a person sent, normalised from the provider's webhook.
 
-    Besides ``text`` and ``media`` it carries the structured parts WhatsApp adds, each ``None``
-    (or ``False``) when absent. A shared location may come with no text at all: ``location``
-    then holds the whole message.
+    Besides ``text`` and ``media`` it carries the :class:`StructuredParts` WhatsApp adds. A
+    shared location may come with no text at all: ``location`` then holds the whole message.
     """
 
     channel: Channel
@@ -120,13 +139,6 @@ class InboundMessage(Frozen):
     recipient: Address
     text: str = ""
     media: tuple[Media, ...] = ()
-    location: Location | None = Field(default=None, repr=False)
-    interactive: InteractiveReply | None = None
-    referral: Referral | None = None
-    reply_to: ReplyTo | None = None
-    forwarded: bool = False
-    frequently_forwarded: bool = False
-    """Forwarded many times (WhatsApp's double arrow); ``forwarded`` is then set too."""
     profile_name: str | None = Field(default=None, repr=False)
     received_at: AwareDatetime
     raw: Mapping[str, str | tuple[str, ...]] = Field(default_factory=dict, repr=False)

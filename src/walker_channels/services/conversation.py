@@ -268,12 +268,7 @@ class ConversationService:
             media=message.media,
             message_id=message.provider_message_id,
             agent_id=self._config.agent_for(item.tenant_id),
-            location=message.location,
-            interactive=message.interactive,
-            referral=message.referral,
-            reply_to=message.reply_to,
-            forwarded=message.forwarded,
-            frequently_forwarded=message.frequently_forwarded,
+            **message.structured_parts(),
         )
 
     def _inbound_event(self, item: QueuedInbound, participant: str) -> InboundEvent:
