@@ -95,14 +95,18 @@ def build_services(
         sender=sender,
         clock=clock,
     )
-    email = _email(
-        settings,
-        sender,
-        stores,
-        clock,
-        data=brief_data,
-        agent=email_agent or agent,
-        templates=email_templates,
+    email = (
+        _email(
+            settings,
+            sender,
+            stores,
+            clock,
+            data=brief_data,
+            agent=email_agent or agent,
+            templates=email_templates,
+        )
+        if Channel.EMAIL in transports
+        else None
     )
     for hook in on_start:
         lifecycle.starts(hook)
@@ -165,8 +169,6 @@ async def email_services(
             templates=email_templates,
             lease=brief_lease,
         )
-        if email is None:  # pragma: no cover - the sender has an email transport
-            raise ConfigurationError("no email transport is configured")
         yield email
     finally:
         await lifecycle.close()
@@ -246,9 +248,7 @@ def _email(
     agent: AgentRunner | None,
     templates: str | Path | None,
     lease: timedelta | None = None,
-) -> EmailServices | None:
-    if Channel.EMAIL not in sender.channels:
-        return None
+) -> EmailServices:
     from walker_channels.services.email import (
         DEFAULT_LEASE,
         BriefScheduler,

@@ -138,13 +138,6 @@ class Settings(BaseSettings):
         """The database a server uses: ``WALKER_DATABASE_URL``, else the SQLite default."""
         return self.walker_database_url or DEFAULT_DATABASE_URL
 
-    def twilio_senders(self) -> Mapping[Channel, str]:
-        """The channels Twilio sends on, each with its sender (WhatsApp is always served)."""
-        senders = {Channel.WHATSAPP: self.twilio_whatsapp_from or ""}
-        if self.twilio_sms_from:
-            senders[Channel.SMS] = self.twilio_sms_from
-        return senders
-
     def twilio_config(self, channel: Channel) -> TwilioConfig:
         """The Twilio transport's settings for ``channel``."""
         from walker_channels.twilio import TwilioConfig
@@ -154,15 +147,16 @@ class Settings(BaseSettings):
                 "Twilio is not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
                 "TWILIO_WHATSAPP_FROM, or pass whatsapp_transport= to build_services"
             )
-        sender_variable = "TWILIO_SMS_FROM" if channel is Channel.SMS else "TWILIO_WHATSAPP_FROM"
+        sms = channel is Channel.SMS
+        sender = self.twilio_sms_from if sms else self.twilio_whatsapp_from
         return _validated(
-            {**_TWILIO_VARIABLES, "sender": sender_variable},
+            {**_TWILIO_VARIABLES, "sender": "TWILIO_SMS_FROM" if sms else "TWILIO_WHATSAPP_FROM"},
             lambda: TwilioConfig(
                 account_sid=self.twilio_account_sid or "",
                 auth_token=self.twilio_auth_token or SecretStr(""),
                 channel=channel,
                 api_base_url=self.twilio_api_base_url,
-                sender=self.twilio_senders().get(channel) or None,
+                sender=sender or None,
                 status_callback=self._status_callback(channel),
             ),
         )

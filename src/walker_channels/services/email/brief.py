@@ -19,12 +19,11 @@ from walker_channels.models import (
     CampaignUpdate,
     Channel,
     DeliveryStatus,
-    OutboundMessage,
 )
 from walker_channels.models.base import Frozen, JsonObject
 from walker_channels.ports import AgentRunner, BriefDataSource, Clock
 from walker_channels.services.email.config import BriefConfig
-from walker_channels.services.email.custom import sent_once
+from walker_channels.services.email.custom import send_email
 from walker_channels.services.email.recommendations import Recommendations, ask_for_recommendations
 from walker_channels.services.email.templates import TemplateCatalog, UnknownTemplate
 from walker_channels.services.outbound import OutboundSender
@@ -123,8 +122,7 @@ class DailyBriefService:
             confidence=None if advice.reply is None else advice.reply.confidence,
             response_time_ms=advice.response_time_ms,
         )
-        message = OutboundMessage(channel=Channel.EMAIL, to=to, email=content)
-        receipt = sent_once(await self._sender.send(message, context))
+        receipt = await send_email(self._sender, to, content, context)
         return BriefReceipt(
             provider_message_id=receipt.provider_message_id,
             status=DeliveryStatus.SENT,

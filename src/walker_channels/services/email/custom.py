@@ -8,7 +8,14 @@ from pydantic import Field, model_validator
 
 from walker_channels.emails import email_address
 from walker_channels.exceptions import ConfigurationError, DeliveryUnknown, TransportError
-from walker_channels.models import Channel, DeliveryStatus, OutboundMessage, OutboundState
+from walker_channels.models import (
+    Address,
+    Channel,
+    DeliveryStatus,
+    EmailContent,
+    OutboundMessage,
+    OutboundState,
+)
 from walker_channels.models.base import Frozen, JsonObject
 from walker_channels.services.email.templates import TemplateCatalog, TemplateInfo
 from walker_channels.services.outbound import OutboundSender
@@ -95,8 +102,7 @@ class EmailService:
             tenant_id=request.tenant_id,
             data={"template": name},
         )
-        message = OutboundMessage(channel=Channel.EMAIL, to=to, email=content)
-        receipt = sent_once(await self._sender.send(message, context))
+        receipt = await send_email(self._sender, to, content, context)
         return EmailReceipt(
             provider_message_id=receipt.provider_message_id,
             status=DeliveryStatus.SENT,
@@ -106,14 +112,17 @@ class EmailService:
         )
 
 
-def sent_once(receipt: SendReceipt) -> SendReceipt:
-    """The receipt of an email that went out (now or before); raises when it cannot say so.
+async def send_email(
+    sender: OutboundSender, to: Address, content: EmailContent, context: SendContext
+) -> SendReceipt:
+    """Send ``content`` to ``to`` once per ``context.key``; the receipt says it went out.
 
-    A failure is raised as the transport raised it (it is recorded already). A duplicate whose
-    first send is still under way is a retryable error; one whose outcome is unknown is never
-    sent again blindly.
+    It went out now, or before under the same key (``duplicate``). A failure is raised as the
+    transport raised it (it is recorded already). A duplicate whose first send is still under
+    way is a retryable error; one whose outcome is unknown is never sent again blindly.
     """
-    receipt.raise_for_failure()
+    message = OutboundMessage(channel=Channel.EMAIL, to=to, email=content)
+    receipt = (await sender.send(message, context)).raise_for_failure()
     if receipt.state is OutboundState.PENDING:
         raise TransportError("an earlier send of this email is still under way", retryable=True)
     if receipt.state is not OutboundState.SENT:
