@@ -1,8 +1,9 @@
 """Developer tasks: ``nox`` runs lint, typecheck and tests; ``nox -s bench`` the benchmarks,
-``nox -s docs`` the API reference."""
+``nox -s soak`` the long fault-injection run, ``nox -s docs`` the API reference."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nox
@@ -43,6 +44,17 @@ def bench(session: nox.Session) -> None:
     chosen = [s for s in scripts if not session.posargs or s.stem in session.posargs]
     for script in chosen:
         session.run("python", str(script))
+
+
+@nox.session(default=False)
+def soak(session: nox.Session) -> None:
+    """tests/soak at full size: 500 messages and 6 SIGKILLs per database and processing mode,
+    waiting for unknown sends to be looked up; figures appended to soak-report.jsonl."""
+    session.install("-e", ".[all,dev]")
+    sizes = {"WALKER_SOAK_MESSAGES": "500", "WALKER_SOAK_KILLS": "6"}
+    env = {name: os.environ.get(name, value) for name, value in sizes.items()}
+    env["WALKER_SOAK_REPORT"] = os.environ.get("WALKER_SOAK_REPORT", "soak-report.jsonl")
+    session.run("python", "-m", "pytest", "tests/soak", "-s", *session.posargs, env=env)
 
 
 @nox.session(default=False)

@@ -1,6 +1,7 @@
 """An existing Flask app that serves walker-channels through the extension.
 
-``init_app`` starts one long-lived event loop for the async core and registers a blueprint;
+``init_app`` registers a blueprint; each process starts one long-lived event loop for the
+async core at its first request (so gunicorn ``--preload`` may fork after it);
 the host's ``current_principal`` says who calls. Settings come from the environment
 (docs/mounting.md lists them); run it with::
 
@@ -18,7 +19,8 @@ import flask
 
 from walker_channels.agents import CallableRunner
 from walker_channels.app import Services, Settings, StartHook, build_services
-from walker_channels.models import AgentReply, AgentRequest, Principal
+from walker_channels.models import AgentReply, AgentRequest, Channel, Principal
+from walker_channels.phones import phone_address
 from walker_channels.ports import MessageTransport
 from walker_channels.sql import SqlStores
 from walker_channels_flask import WalkerChannels
@@ -53,7 +55,8 @@ def own_number(number: str) -> StartHook:
     async def hook(services: Services) -> None:
         if not isinstance(services.stores, SqlStores):
             raise TypeError("this example keeps its tenants in the SQL store")
-        await services.stores.tenants.add_number(TENANT, number.removeprefix("whatsapp:"))
+        whatsapp = phone_address(number, Channel.WHATSAPP)  # "+E164" alone would be SMS
+        await services.stores.tenants.add_number(TENANT, whatsapp)
 
     return hook
 

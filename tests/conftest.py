@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 import pytest
@@ -27,6 +29,23 @@ def postgres_url() -> str:
         pytest.skip(
             "PostgreSQL tests need WALKER_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
         )
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis URL for tests that need a real server (``WALKER_TEST_REDIS_URL``, default the
+    local one); skips when it does not answer, or fails when ``WALKER_REQUIRE_SERVICES`` is set
+    (in CI, which starts the server)."""
+    url = os.environ.get("WALKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 2).close()
+    except OSError as exc:
+        reason = f"Redis tests need a Redis server at {parts.hostname}:{parts.port} ({exc})"
+        if os.environ.get("WALKER_REQUIRE_SERVICES"):
+            pytest.fail(f"WALKER_REQUIRE_SERVICES is set: {reason}")
+        pytest.skip(reason)
     return url
 
 

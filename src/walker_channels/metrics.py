@@ -12,7 +12,9 @@ reader (which computes them in Python):
 - an *error* is an ``outbound_failed`` event, or an escalation because the agent failed
   (error, timeout or an invalid reply);
 - HITL rate = escalations / agent outcomes; error rate = errors among agent outcomes /
-  agent outcomes; success rate = sent / (sent + failed), where the outbound and failed
+  agent outcomes; success rate = (sent - failed deliveries) / (sent + refused attempts), as
+  :func:`send_success_rate` defines it; for the agents' own rate, sent / (sent + failed), where
+  the outbound and failed
   totals count every ``outbound`` and ``outbound_failed`` event (an agent's success rate:
   its own outcomes only);
 - interactions (per agent, busiest agents), mean response time, response-time percentiles
@@ -23,7 +25,10 @@ reader (which computes them in Python):
 - the hourly distribution counts inbound messages per UTC hour; unique users counts distinct
   participants among all matching events;
 - an agent's uptime is the share of the time windows (``floor(epoch seconds / window)``) in
-  which it had agent outcomes where none of them was an error.
+  which it had agent outcomes where none of them was an error;
+- an *unknown-recipient message* is an ``inbound`` event without a tenant: a message to a
+  number no tenant owns. It is counted only by a read over every tenant (a superuser's), as
+  it belongs to none.
 """
 
 from __future__ import annotations
@@ -37,11 +42,15 @@ from datetime import UTC, datetime, timedelta
 from walker_channels.exceptions import InvalidInput
 from walker_channels.models import (
     ConversationEvent,
+    DeliveryStatus,
+    DeliveryStatusEvent,
     EscalatedEvent,
     EscalationReason,
+    EventType,
     OutboundEvent,
     OutboundFailedEvent,
 )
+from walker_channels.storable import is_storable
 
 REPLY_PURPOSE = "reply"
 """The ``data["purpose"]`` of a send that is the agent's answer to a message."""
@@ -74,10 +83,17 @@ def is_agent_outcome(event: ConversationEvent) -> bool:
 
 
 def event_success(event: ConversationEvent) -> bool | None:
-    """``True`` for a sent message, ``False`` for a failed send, ``None`` otherwise."""
+    """``True`` for a sent message, ``False`` for a failed send or a delivery callback that
+    says ``failed`` or ``undelivered``, ``None`` otherwise (an attempt whose outcome is unknown
+    is no outcome yet: its settlement records one)."""
     if isinstance(event, OutboundEvent):
         return True
-    return False if isinstance(event, OutboundFailedEvent) else None
+    if isinstance(event, OutboundFailedEvent):
+        return None if event.outcome_unknown else False
+    if isinstance(event, DeliveryStatusEvent):
+        failed = event.status in (DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED)
+        return False if failed else None
+    return None
 
 
 def event_is_error(event: ConversationEvent) -> bool:
@@ -85,6 +101,11 @@ def event_is_error(event: ConversationEvent) -> bool:
     if isinstance(event, OutboundFailedEvent):
         return True
     return isinstance(event, EscalatedEvent) and event.reason in AGENT_FAILURES
+
+
+def is_unknown_recipient(event: ConversationEvent) -> bool:
+    """Whether ``event`` is a message to a number no tenant owns (stored without a tenant)."""
+    return event.type is EventType.INBOUND and event.tenant_id is None
 
 
 def confidence_bucket(confidence: float) -> int:
@@ -121,6 +142,17 @@ def percentile_cont(ordered: Sequence[float], fraction: float) -> float | None:
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
+def send_success_rate(sent: int, failed_attempts: int, failed_deliveries: int) -> float | None:
+    """The share of sends that reached an outcome and stayed good, as the ledger ends them.
+
+    ``sent``: sends that went out; ``failed_attempts``: attempts the provider refused (an
+    unknown outcome is no outcome until it is settled); ``failed_deliveries``: sent messages
+    whose delivery callback later said ``failed`` or ``undelivered`` (see
+    :func:`event_success`), which no longer count as successes.
+    """
+    return ratio(max(sent - failed_deliveries, 0), sent + failed_attempts)
+
+
 def ratio(numerator: int, denominator: int) -> float | None:
     """``numerator / denominator``, or ``None`` when there is nothing to divide by."""
     return numerator / denominator if denominator else None
@@ -139,8 +171,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, event_id = raw.split("|", 1)
         occurred_at = datetime.fromisoformat(stamp)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        if occurred_at.tzinfo is None or not event_id or not is_storable(event_id):
+            raise InvalidInput(invalid)
+        # A forged cursor can name a time with no UTC form (year 1 at +14:00): refused here,
+        # not left to overflow in the store.
+        return occurred_at.astimezone(UTC), event_id
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise InvalidInput(invalid) from exc
-    if occurred_at.tzinfo is None or not event_id:
-        raise InvalidInput(invalid)
-    return occurred_at, event_id

@@ -27,6 +27,10 @@ WHATSAPP_PREFIX = "whatsapp:"
 # ("US.13491208655302741918"); a parent id has one more segment ("HK.ENT.…"). Anything else
 # that is not a number is refused.
 _BUSINESS_SCOPED_ID = re.compile(r"[A-Z]{2}(?:\.[A-Za-z0-9]{1,64}){1,2}")
+_SHORT_CODE = re.compile(r"[0-9]{3,8}")
+"""An SMS short code, as Twilio writes it in ``To`` (no ``+``)."""
+_ALPHANUMERIC_SENDER = re.compile(r"(?=[0-9 ._-]*[A-Za-z])[A-Za-z0-9 ._-]{1,11}")
+"""An SMS alphanumeric sender id (at most 11 characters, at least one letter)."""
 
 
 def normalize_phone(raw: str, default_region: str | None = None) -> str:
@@ -50,11 +54,15 @@ def inbound_identifier(raw: str) -> str:
 
     A possible phone number comes back as E.164 even when ``phonenumbers`` does not list it as
     valid; after ``whatsapp:``, a business-scoped user id (``US.13491208655302741918``) comes
-    back as sent. Anything else raises :class:`InvalidPhoneNumber`.
+    back as sent, and so do an SMS short code (``12345``) and alphanumeric sender id
+    (``ACME``). Anything else raises :class:`InvalidPhoneNumber`.
     """
     text = raw.strip()
     bare = text.removeprefix(WHATSAPP_PREFIX).strip()
-    if text.startswith(WHATSAPP_PREFIX) and _BUSINESS_SCOPED_ID.fullmatch(bare):
+    whatsapp = text.startswith(WHATSAPP_PREFIX)
+    if whatsapp and _BUSINESS_SCOPED_ID.fullmatch(bare):
+        return bare
+    if not whatsapp and (_SHORT_CODE.fullmatch(bare) or _ALPHANUMERIC_SENDER.fullmatch(bare)):
         return bare
     try:
         number = phonenumbers.parse(bare, None)
@@ -99,3 +107,19 @@ def phone_from_wa_id(wa_id: str) -> str:
     if not wa_id.isdigit():
         raise InvalidPhoneNumber("a WhatsApp id is digits only")
     return normalize_phone("+" + wa_id)
+
+
+def receiving_address(address: Address | str) -> Address:
+    """An address a tenant receives messages on, written as Twilio writes ``To``.
+
+    ``whatsapp:+E164`` is a WhatsApp number, ``+E164`` an SMS number and ``name@host`` an email
+    address, so one number can belong to a tenant on one channel or on both. Numbers are read
+    as webhooks are (:func:`parse_inbound_address`), so they match what Twilio sends; an
+    :class:`Address` is taken as it is.
+    """
+    if isinstance(address, Address):
+        return address
+    text = address.strip()
+    if "@" in text and not text.startswith(WHATSAPP_PREFIX):
+        return Address(channel=Channel.EMAIL, value=text)
+    return parse_inbound_address(text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from walker_channels.models import (
     Address,
@@ -21,20 +21,34 @@ from walker_channels.models import (
     BriefSchedule,
     CampaignUpdate,
     Channel,
+    Conversation,
     ConversationEvent,
+    ConversationMode,
+    ConversationQuery,
     ConversationStats,
     Decision,
     DeliveryStatus,
+    DeliveryStatusEvent,
+    ErasureRecord,
+    ErasureRequest,
+    HandoffEndedEvent,
+    HandoffStartedEvent,
+    HeldReply,
+    InboundEvent,
     LogEntry,
     LogQuery,
+    LookupResult,
+    OutboundFailedEvent,
     OutboundMessage,
     OutboundRecord,
-    OutboundState,
     Page,
     QueuedInbound,
+    QueueStats,
+    RetentionReport,
     Scope,
     SendResult,
     SessionMark,
+    Settlement,
     StatsQuery,
 )
 
@@ -61,6 +75,34 @@ class MessageTransport(Protocol):
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """Hand ``message`` to the provider."""
+        ...
+
+
+@runtime_checkable
+class TextLimited(Protocol):
+    """Optional for a :class:`MessageTransport`: the longest text one message may carry.
+
+    Long agent replies are sent in parts of at most this many UTF-16 code units
+    (:func:`walker_channels.texts.split_text`); ``None`` (or a transport without the property)
+    means no limit.
+    """
+
+    @property
+    def max_text_length(self) -> int | None:
+        """The limit, in UTF-16 code units, or ``None``."""
+        ...
+
+
+@runtime_checkable
+class SendLookup(Protocol):
+    """Optional for a :class:`MessageTransport`: ask the provider whether a message went out.
+
+    Used to settle a send whose outcome was unknown. Raises
+    :class:`~walker_channels.exceptions.TransportError` when the provider cannot be asked.
+    """
+
+    async def look_up(self, message: OutboundMessage, *, since: datetime) -> LookupResult:
+        """Whether the provider has ``message``, sent at ``since`` or later."""
         ...
 
 
@@ -125,11 +167,21 @@ class ApprovalStore(Protocol):
         """
         ...
 
+    async def clear_recipient(self, approval_id: str) -> bool:
+        """Forget the raw address of a decided approval (its ``recipient`` becomes ``None``).
+
+        ``True`` when an address was cleared; ``False`` for a pending approval (which keeps
+        it), an unknown id, or one cleared already. Call it once no send can need the address.
+        """
+        ...
+
 
 class InboundQueue(Protocol):
     """Accepted inbound messages waiting for the agent, so a crash loses none of them.
 
     A claimed entry is leased: if its worker dies, the lease runs out and another claims it.
+    The entries of one conversation are claimed one at a time, in order: only the oldest entry
+    of a conversation can be claimed, so a second message waits until the first is completed.
     """
 
     async def enqueue(self, item: QueuedInbound) -> bool:
@@ -137,17 +189,48 @@ class InboundQueue(Protocol):
         ...
 
     async def claim(
-        self, *, now: datetime, lease: timedelta, limit: int = 1, item_id: str | None = None
+        self,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 1,
+        item_id: str | None = None,
+        conversation: str | None = None,
     ) -> Sequence[QueuedInbound]:
         """Lease up to ``limit`` entries that are unclaimed or whose lease ran out, oldest first.
 
-        ``item_id`` restricts the claim to that entry. Each claim adds one to ``attempts``.
-        Atomic: concurrent claimers never receive the same entry under a live lease.
+        Only the oldest entry of each conversation is eligible. ``item_id`` restricts the claim
+        to that entry, ``conversation`` to that conversation. Each claim adds one to
+        ``attempts``. Atomic: concurrent claimers never receive the same entry under a live
+        lease, nor two entries of one conversation.
+        """
+        ...
+
+    async def renew(self, item_id: str, *, now: datetime, lease: timedelta) -> bool:
+        """Extend the lease of a claimed entry to ``now + lease``; ``False`` if it is gone."""
+        ...
+
+    async def hold_reply(self, item_id: str, reply: HeldReply) -> None:
+        """Keep the reply being sent with the entry (returned as ``reply`` by later claims)."""
+        ...
+
+    async def gather(self, item_id: str) -> Sequence[QueuedInbound]:
+        """Join the entries waiting behind ``item_id`` in its conversation to its turn.
+
+        Returns every entry joined to it, oldest first. Entries join only while the entry has
+        no held reply, so after a crash the same turn is rebuilt. Joined entries are never
+        claimed on their own and are removed with it by :meth:`complete`.
         """
         ...
 
     async def complete(self, item_id: str) -> None:
-        """Remove a processed entry."""
+        """Remove a processed entry and the entries joined to it."""
+        ...
+
+    async def stats(self, *, now: datetime) -> QueueStats:
+        """How many entries wait (free, or their lease ran out) and are in progress at
+        ``now``, and when the oldest waiting one was queued; joined entries count with
+        neither. A failure to read raises :class:`~walker_channels.exceptions.StoreError`."""
         ...
 
 
@@ -173,24 +256,43 @@ class OutboundLedger(Protocol):
         """The record with this key, if any."""
         ...
 
-    async def retry(self, key: str, *, at: datetime) -> bool:
+    async def retry(self, key: str, *, at: datetime, attempts: int | None = None) -> bool:
         """Reserve again a send the provider refused: ``failed`` -> ``pending``.
 
         ``True`` only for a record that is ``failed`` (nothing went out), never for ``pending``,
-        ``sent`` or ``unknown``. Must be atomic: of concurrent retries exactly one wins.
+        ``sent`` or ``unknown``; with ``attempts``, only while the record has made exactly that
+        many attempts (a sweep's view may be stale). Adds one to ``attempts``. Must be atomic:
+        of concurrent retries exactly one wins.
         """
         ...
 
     async def settle(
-        self,
-        key: str,
-        *,
-        state: OutboundState,
-        at: datetime,
-        provider_message_id: str | None = None,
-        error_code: str | None = None,
-    ) -> None:
-        """Record how the send ended (sent, failed, or unknown)."""
+        self, key: str, settlement: Settlement, *, event: ConversationEvent | None = None
+    ) -> bool:
+        """Record how the send ended and append ``event``, in one transaction.
+
+        A compare-and-set: ``False`` (nothing changed, no event) unless the record is in one of
+        ``settlement.expected``. The payload is dropped when the send is settled as sent. An
+        event whose idempotency key is stored already is not stored again. Raises
+        :class:`~walker_channels.exceptions.NotFound` for a key never reserved.
+        """
+        ...
+
+    async def due(
+        self, now: datetime, *, stale_before: datetime | None = None, limit: int = 100
+    ) -> Sequence[OutboundRecord]:
+        """Records a sweep should act on, soonest first: ``unknown`` and ``failed`` ones whose
+        ``next_attempt_at`` is at or before ``now``, and (with ``stale_before``) ``pending``
+        ones last updated before it, whose worker died."""
+        ...
+
+    async def unsettled(
+        self, scope: Scope, *, key_prefix: str | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[OutboundRecord]:
+        """``unknown`` and ``failed`` records visible in ``scope``, oldest first.
+
+        ``key_prefix`` keeps the keys that start with it (the sends of one purpose).
+        """
         ...
 
     async def advance_delivery(
@@ -282,9 +384,125 @@ class MonitoringReader(Protocol):
         ...
 
 
-class ReviewNotifier(Protocol):
-    """The host's way to remind reviewers (email, chat, paging) of a draft past its deadline."""
+class PrivacyStore(Protocol):
+    """Erasure of one person's data, and the purge of old message text (retention)."""
 
-    async def approval_overdue(self, approval: Approval) -> None:
-        """Remind reviewers of ``approval``; never forward its ``recipient`` address."""
+    async def erase(self, request: ErasureRequest) -> ErasureRecord:
+        """Delete every row about ``request``'s person in its tenant, and record that it was done.
+
+        One transaction: their events, drafts, sends, queued messages and sessions (rows of
+        their pseudonym, in the tenant or in no tenant), the tenant's numbers and brief
+        schedules at their address, and a new :class:`ErasureRecord` (pseudonym only).
+        """
+        ...
+
+    async def erasures(self, tenant_id: str) -> Sequence[ErasureRecord]:
+        """The erasures done in ``tenant_id``, oldest first."""
+        ...
+
+    async def purge_text(
+        self, before: datetime, *, since: datetime | None = None, limit: int = 1000
+    ) -> RetentionReport:
+        """Remove message text older than ``before`` (from ``since`` on, when given).
+
+        Events keep every column the admin aggregates read and lose their ``text``; decided
+        drafts lose their proposed and final text and their recipient; sends that never went
+        out lose the message kept for a retry (so none follows). Pending drafts and queued
+        messages are live work and kept. At most ``limit`` rows of each kind per call
+        (``complete`` says whether more are due). Purging again changes nothing.
+        """
+        ...
+
+
+class ConversationStore(Protocol):
+    """One record per conversation: who answers it (agent or human) and its session.
+
+    Keyed by the conversation id (:func:`walker_channels.services.keys.conversation_key`).
+    The raw address kept to reply never leaves the service layer.
+    """
+
+    async def upsert(self, conversation: Conversation) -> Conversation:
+        """Record an inbound message's conversation and return it as stored.
+
+        A new id is inserted as given. An existing one takes the new ``address``,
+        ``reply_from``, ``session_id`` and the later of the two ``last_inbound_at`` and
+        ``last_activity_at``; it keeps its mode, ``taken_by`` and ``mode_since``.
+        """
+        ...
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        """The conversation with this id, if any."""
+        ...
+
+    async def find(self, query: ConversationQuery) -> Sequence[Conversation]:
+        """Conversations in ``query.scope`` (and mode, channel), most recently active first."""
+        ...
+
+    async def switch(
+        self,
+        conversation_id: str,
+        *,
+        to: ConversationMode,
+        by: str | None,
+        at: datetime,
+        idle_before: datetime | None = None,
+    ) -> Conversation | None:
+        """Move the conversation to mode ``to`` from the other mode, and return it.
+
+        A compare-and-set: ``None`` (nothing changed) unless it is in the other mode, so of
+        concurrent takeovers exactly one wins. ``by`` becomes ``taken_by`` (``None`` in agent
+        mode). With ``idle_before``, only a conversation with no activity and no mode change
+        since then switches (the idle timeout).
+        """
+        ...
+
+    async def idle(self, before: datetime, *, limit: int = 100) -> Sequence[Conversation]:
+        """Human-mode conversations with no activity and no mode change since ``before``."""
+        ...
+
+    async def touch(self, conversation_id: str, *, at: datetime) -> None:
+        """Mark activity at ``at`` (a reply went out): the session stays alive from then on."""
+        ...
+
+    async def transcript(
+        self, conversation: Conversation, *, limit: int = 200
+    ) -> Sequence[ConversationEvent]:
+        """The conversation's latest ``limit`` events, oldest first."""
+        ...
+
+
+class ChannelEvents(Protocol):
+    """The host's hooks: told of each event after it is stored, with pseudonyms only.
+
+    A hook that raises is logged and ignored: it never breaks the flow. Drafts come without
+    their ``recipient`` address. :class:`walker_channels.services.IgnoredEvents` does nothing
+    for each; subclass it to hear only some.
+    """
+
+    async def draft_created(self, approval: Approval) -> None:
+        """A draft went to human review."""
+        ...
+
+    async def draft_decided(self, approval: Approval) -> None:
+        """A draft was approved, rejected or expired (its ``status`` says which)."""
+        ...
+
+    async def draft_overdue(self, approval: Approval) -> None:
+        """A draft is past its deadline and stays pending (the ``renotify`` expiry policy)."""
+        ...
+
+    async def handoff_started(self, event: HandoffStartedEvent) -> None:
+        """A human took a conversation over."""
+        ...
+
+    async def handoff_ended(self, event: HandoffEndedEvent) -> None:
+        """A conversation went back to the agent."""
+        ...
+
+    async def delivery_failed(self, event: OutboundFailedEvent | DeliveryStatusEvent) -> None:
+        """A send failed, or the provider reported it failed or undelivered."""
+        ...
+
+    async def message_received(self, event: InboundEvent) -> None:
+        """A person's message was recorded (``tenant_id`` is ``None`` for an unowned number)."""
         ...

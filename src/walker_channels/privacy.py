@@ -34,6 +34,10 @@ def preview(text: str, limit: int = 50) -> str:
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    redacted = _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
-    flat = _SPACE.sub(" ", redacted).strip()
+    flat = _SPACE.sub(" ", redact(text)).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def redact(text: str) -> str:
+    """``text`` with email addresses and phone numbers replaced by ``[email]`` and ``[phone]``."""
+    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))

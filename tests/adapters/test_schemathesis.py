@@ -1,10 +1,16 @@
-"""No request the FastAPI app's own OpenAPI document allows gets a 5xx (schemathesis).
+"""The FastAPI app against its own OpenAPI document (schemathesis), on SQLite and PostgreSQL.
 
-The app is built as in the rest of this folder (SQLite file, echo agent, recording
-transports), with a principal that is always a superuser so every admin route is reached,
-and with unsigned webhooks allowed (the development flag) so generated forms get past the
-signature check into the parsers and the conversation flow. The number of generated examples
-per operation is bounded so the whole run takes seconds.
+Every built-in check runs (no 5xx, status codes, content types and response bodies as
+documented, schema-invalid requests refused) except ``positive_data_acceptance``: the schema
+cannot state every rule a valid request must meet (a real phone number or email address, an
+IANA time zone, "text or a template", a cursor from a previous page), so some schema-valid
+requests are rightly refused with 4xx; ``test_fuzz.py`` checks those answers instead.
+
+The app is built as in the rest of this folder (echo agent, recording transports), with a
+principal that is always a superuser so every admin route is reached, and with unsigned
+webhooks allowed (the development flag) so generated forms get past the signature check into
+the parsers and the conversation flow. The number of generated examples per operation is
+bounded so the whole run takes seconds.
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
 from schemathesis.python.asgi import shutdown_lifespans
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from web_harness import build_test_services
 
 from walker_channels.models import Principal
@@ -36,17 +42,28 @@ def superuser() -> Principal:
     return ROOT
 
 
-@pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesis.BaseSchema]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api_schema(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[schemathesis.BaseSchema]:
     """The OpenAPI document of an app mounting the router, loaded from the running app."""
     from walker_channels_fastapi import create_router
 
     database = tmp_path_factory.mktemp("schemathesis") / "walker.db"
+    overrides: dict[str, Any] = {}
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url").replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+        schema = request.getfixturevalue("pg_schema")
+        separator = "&" if "?" in url else "?"
+        overrides["walker_database_url"] = f"{url}{separator}options=-csearch_path%3D{schema}"
     services, _, _ = build_test_services(
         database,
         twilio_auth_token=None,
         walker_allow_unsigned_webhooks=True,
         walker_sweep_interval=0,
+        **overrides,
     )
     app = FastAPI()
     app.include_router(create_router(services, principal=superuser))
@@ -80,7 +97,7 @@ def fuzz(operation: schemathesis.APIOperation[Any, Any, Any, Any], mode: Generat
         suppress_health_check=list(HealthCheck),
     )
     def call(case: schemathesis.Case[Any]) -> None:
-        case.call_and_validate(checks=[not_a_server_error])
+        case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
     try:
         call()

@@ -135,7 +135,9 @@ def test_the_signature_is_checked_over_the_configured_public_url(make_app: MakeA
 def test_forwarded_headers_rebuild_the_public_url_only_when_trusted(make_app: MakeApp) -> None:
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "public.example.org"}
     public = "https://public.example.org" + WEBHOOK
-    trusting = make_app(walker_trust_forwarded_headers=True)
+    trusting = make_app(
+        walker_trust_forwarded_headers=True, walker_allowed_hosts="public.example.org"
+    )
     distrusting = make_app()
 
     assert trusting.inbound("hello", url=public, headers=forwarded).status_code == 200

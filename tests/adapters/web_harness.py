@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, cast
+from urllib.parse import urlsplit
 
 import flask
 import httpx
-from fastapi import FastAPI, Header
+from fastapi import Cookie, FastAPI, Header
 from fastapi.testclient import TestClient
 
 from walker_channels import SIGNATURE_HEADER, Channel, Principal
@@ -30,8 +31,10 @@ from walker_channels.services import ServiceConfig
 from walker_channels.services.email import StaticBriefData
 from walker_channels.sql import SqlStores
 from walker_channels.testing import RecordingTransport, TwilioSigner
+from walker_channels.web.console import SESSION_COOKIE
 from walker_channels_fastapi import create_router
 from walker_channels_flask import WalkerChannels
+from walker_channels_flask.testing import SettledTransport
 
 BASE_URL = "https://walker.example.com"
 AUTH_TOKEN = "twilio-auth-token-for-tests"
@@ -40,10 +43,14 @@ TENANT_A, TENANT_B = "tenant-a", "tenant-b"
 NUMBER_A, NUMBER_B = "+14155550100", "+14155550111"
 PERSON = "+14155552671"
 PERSON_EMAIL = "ada.lovelace@example.com"
+TWILIO_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 
 WEBHOOK = "/api/v1/channels/whatsapp/webhook"
 STATUS = "/api/v1/channels/whatsapp/status"
 SEND_WHATSAPP = "/api/v1/channels/whatsapp/send"
+SMS_WEBHOOK = "/api/v1/channels/sms/webhook"
+SMS_STATUS = "/api/v1/channels/sms/status"
+SEND_SMS = "/api/v1/channels/sms/send"
 EMAIL = "/api/v1/channels/email"
 ADMIN = "/api/v1/admin"
 ADMIN_READS = (
@@ -73,19 +80,25 @@ def as_user(name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {name}"}
 
 
-def _principal_for(authorization: str | None) -> Principal | None:
+def _principal_for(authorization: str | None, session: str | None = None) -> Principal | None:
     scheme, _, token = (authorization or "").partition(" ")
-    return PRINCIPALS.get(token) if scheme == "Bearer" else None
+    if scheme == "Bearer":
+        return PRINCIPALS.get(token)
+    return PRINCIPALS.get(session or "")  # the reviewer console's session cookie
 
 
-def fastapi_principal(authorization: Annotated[str | None, Header()] = None) -> Principal | None:
-    """The host's FastAPI dependency."""
-    return _principal_for(authorization)
+def fastapi_principal(
+    authorization: Annotated[str | None, Header()] = None,
+    session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
+) -> Principal | None:
+    """The host's FastAPI dependency (a bearer token, or the console's session cookie)."""
+    return _principal_for(authorization, session)
 
 
 def flask_principal() -> Principal | None:
-    """The host's Flask principal function."""
-    return _principal_for(flask.request.headers.get("Authorization"))
+    """The host's Flask principal function (a bearer token, or the console's session cookie)."""
+    request = flask.request
+    return _principal_for(request.headers.get("Authorization"), request.cookies.get(SESSION_COOKIE))
 
 
 def _confidence(request: AgentRequest) -> float:
@@ -172,32 +185,53 @@ def inbound_form(
     }
 
 
+ECHO = echo_agent(confidence=_confidence)
+"""The harness's default agent; pass ``agent=None`` to build the one the settings name."""
+
+
 def build_test_services(
     database: Path,
     *,
-    agent: AgentRunner | None = None,
+    agent: AgentRunner | None = ECHO,
     service_config: ServiceConfig | None = None,
+    twilio_api: str | None = None,
     **overrides: Any,
 ) -> tuple[Services, RecordingTransport, RecordingTransport]:
-    """Services on a SQLite file with the test tenants, recording transports, the echo agent."""
+    """Services on a SQLite file with the test tenants, recording transports, the echo agent
+    (``agent=None``: the agent ``build_services`` builds from the settings, e.g. Langflow).
+
+    With ``twilio_api`` (a Twilio-like server's base URL) the real Twilio transports send
+    WhatsApp and SMS there, from ``NUMBER_A``, instead of the recording ones."""
     defaults: dict[str, Any] = {
         "walker_database_url": f"sqlite+aiosqlite:///{database}",
         "walker_pseudonym_key": PSEUDONYM_KEY,
         "twilio_auth_token": AUTH_TOKEN,
+        "walker_allowed_hosts": urlsplit(BASE_URL).hostname,
     }
+    if twilio_api is not None:
+        # The real Twilio transports, talking to a Twilio-like server (TwilioLikeServer).
+        defaults |= {
+            "twilio_api_base_url": twilio_api,
+            "twilio_account_sid": TWILIO_ACCOUNT_SID,
+            "twilio_whatsapp_from": f"whatsapp:{NUMBER_A}",
+            "twilio_sms_from": NUMBER_A,
+        }
     settings = Settings(**{**defaults, **overrides})
     whatsapp, email = RecordingTransport(Channel.WHATSAPP), RecordingTransport(Channel.EMAIL)
+    recording = twilio_api is None
 
     async def seed_tenants(services: Services) -> None:
         stores = cast(SqlStores, services.stores)
-        await stores.tenants.add_number(TENANT_A, NUMBER_A)
-        await stores.tenants.add_number(TENANT_B, NUMBER_B)
+        await stores.tenants.add_number(TENANT_A, f"whatsapp:{NUMBER_A}")
+        await stores.tenants.add_number(TENANT_A, NUMBER_A)  # its SMS number too
+        await stores.tenants.add_number(TENANT_B, f"whatsapp:{NUMBER_B}")  # WhatsApp only
 
     services = build_services(
         settings,
-        agent=agent or echo_agent(confidence=_confidence),
+        agent=agent,
         service_config=service_config,
-        whatsapp_transport=whatsapp,
+        whatsapp_transport=whatsapp if recording else None,
+        sms_transport=RecordingTransport(Channel.SMS) if recording else None,
         email_transport=email,
         brief_data=StaticBriefData([BriefMetric(label="Replies sent", value=42)]),
         on_start=[seed_tenants],
@@ -213,25 +247,32 @@ def _fail_on_server_error(response: httpx.Response) -> None:
 
 @contextmanager
 def running_app(
-    adapter: str, database: Path, *, service_config: ServiceConfig | None = None, **overrides: Any
+    adapter: str,
+    database: Path,
+    *,
+    agent: AgentRunner | None = ECHO,
+    service_config: ServiceConfig | None = None,
+    prefix: str = "",
+    **overrides: Any,
 ) -> Iterator[Harness]:
-    """Serve fresh services through ``adapter``; settings ``overrides`` by field name."""
+    """Serve fresh services through ``adapter`` (below ``prefix``); settings ``overrides`` by
+    field name."""
     services, whatsapp, email = build_test_services(
-        database, service_config=service_config, **overrides
+        database, agent=agent, service_config=service_config, **overrides
     )
     with ExitStack() as stack:
         run: Callable[[Callable[[], Awaitable[object]]], object]
         if adapter == "fastapi":
             app = FastAPI()
-            app.include_router(create_router(services, principal=fastapi_principal))
+            app.include_router(create_router(services, principal=fastapi_principal, prefix=prefix))
             test_client = stack.enter_context(TestClient(app, base_url=BASE_URL))
             client: httpx.Client = test_client
             run = test_client.portal.call  # type: ignore[union-attr]
         else:
             flask_app = flask.Flask(__name__)
-            WalkerChannels(services, principal=flask_principal).init_app(flask_app)
+            WalkerChannels(services, principal=flask_principal, prefix=prefix).init_app(flask_app)
             stack.callback(WalkerChannels.shutdown, flask_app)
-            transport = httpx.WSGITransport(app=flask_app)
+            transport = SettledTransport(flask_app)  # returns once its background work ran
             client = stack.enter_context(httpx.Client(transport=transport, base_url=BASE_URL))
             run = partial(WalkerChannels.call, flask_app)
         client.event_hooks = {"request": [], "response": [_fail_on_server_error]}

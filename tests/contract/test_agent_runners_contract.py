@@ -41,7 +41,7 @@ class TestLangflowRunner(AgentRunnerContract):
 class TestSyncCallableRunner(AgentRunnerContract):
     @pytest.fixture
     def agent_runner(self) -> CallableRunner:
-        return CallableRunner(lambda request: f"you said {request.text}", confidence=0.7)
+        return CallableRunner(lambda request: f"you said {request.text}", default_confidence=0.7)
 
 
 class TestAsyncCallableRunner(AgentRunnerContract):

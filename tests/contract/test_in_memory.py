@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from walker_channels.models import Address, AgentReply, Channel, OutboundMessage
+from walker_channels.ports import EventStore
 from walker_channels.testing import (
     InMemoryApprovalStore,
     InMemoryBriefScheduleStore,
+    InMemoryConversationStore,
     InMemoryEventStore,
     InMemoryInboundQueue,
     InMemoryOutboundLedger,
@@ -19,6 +21,7 @@ from walker_channels.testing.contracts import (
     AgentRunnerContract,
     ApprovalStoreContract,
     BriefScheduleStoreContract,
+    ConversationStoreContract,
     EventStoreContract,
     InboundQueueContract,
     MessageTransportContract,
@@ -48,7 +51,9 @@ class TestInMemoryApprovalStore(ApprovalStoreContract):
 class TestInMemoryTenantResolver(TenantResolverContract):
     @pytest.fixture
     def tenant_resolver(self) -> InMemoryTenantResolver:
-        return InMemoryTenantResolver({self.KNOWN.value: self.TENANT})
+        # As Twilio writes To: "whatsapp:+E164" is the WhatsApp number, "+E164" the SMS one.
+        owners = {f"whatsapp:{self.KNOWN.value}": self.TENANT, self.KNOWN.value: self.SMS_TENANT}
+        return InMemoryTenantResolver(owners)
 
 
 class TestInMemoryOutboundLedger(OutboundLedgerContract):
@@ -56,11 +61,25 @@ class TestInMemoryOutboundLedger(OutboundLedgerContract):
     def outbound_ledger(self) -> InMemoryOutboundLedger:
         return InMemoryOutboundLedger()
 
+    @pytest.fixture
+    def ledger_events(self, outbound_ledger: InMemoryOutboundLedger) -> InMemoryEventStore:
+        return outbound_ledger.events
+
 
 class TestInMemoryBriefScheduleStore(BriefScheduleStoreContract):
     @pytest.fixture
     def brief_schedule_store(self) -> InMemoryBriefScheduleStore:
         return InMemoryBriefScheduleStore()
+
+
+class TestInMemoryConversationStore(ConversationStoreContract):
+    @pytest.fixture
+    def conversation_store(self) -> InMemoryConversationStore:
+        return InMemoryConversationStore()
+
+    @pytest.fixture
+    def conversation_events(self, conversation_store: InMemoryConversationStore) -> EventStore:
+        return conversation_store.events
 
 
 class TestRecordingTransport(MessageTransportContract):

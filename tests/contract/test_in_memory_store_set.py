@@ -59,8 +59,16 @@ class TestSetApprovalStore(ApprovalStoreContract):
 
 class TestSetOutboundLedger(OutboundLedgerContract):
     @pytest.fixture
-    def outbound_ledger(self) -> OutboundLedger:
-        return InMemoryStores().ledger
+    def store_set(self) -> InMemoryStores:
+        return InMemoryStores()
+
+    @pytest.fixture
+    def outbound_ledger(self, store_set: InMemoryStores) -> OutboundLedger:
+        return store_set.ledger
+
+    @pytest.fixture
+    def ledger_events(self, store_set: InMemoryStores) -> EventStore:
+        return store_set.events
 
 
 class TestSetInboundQueue(InboundQueueContract):
@@ -80,6 +88,7 @@ class TestSetTenantResolver(TenantResolverContract):
     def tenant_resolver(self) -> TenantResolver:
         stores = InMemoryStores()
         stores.add_number(self.TENANT, self.KNOWN)
+        stores.add_number(self.SMS_TENANT, self.KNOWN_SMS)
         return stores.tenants
 
 
@@ -95,11 +104,13 @@ class TestSetMonitoringReader(MonitoringReaderContract):
 async def test_a_number_belongs_to_one_tenant() -> None:
     stores = InMemoryStores()
     stores.add_number("t1", TENANT_NUMBER)
-    stores.add_number("t1", Address(channel=Channel.WHATSAPP, value=TENANT_NUMBER))
+    stores.add_number("t1", TENANT_NUMBER)
     with pytest.raises(Conflict):
         stores.add_number("t2", TENANT_NUMBER)
+    stores.add_number("t2", Address(channel=Channel.WHATSAPP, value=TENANT_NUMBER))
     sms = Address(channel=Channel.SMS, value=TENANT_NUMBER)
     assert await stores.tenants.resolve(sms) == "t1"
+    assert await stores.tenants.resolve(sms.replace(channel=Channel.WHATSAPP)) == "t2"
 
 
 async def test_the_services_answer_a_whatsapp_message_over_the_in_memory_set() -> None:
@@ -112,7 +123,7 @@ async def test_the_services_answer_a_whatsapp_message_over_the_in_memory_set() -
     )
     await services.start()
     try:
-        stores.add_number("t1", TENANT_NUMBER)
+        stores.add_number("t1", f"whatsapp:{TENANT_NUMBER}")
         form = {
             "MessageSid": "SM" + "a" * 32,
             "From": f"whatsapp:{CUSTOMER}",

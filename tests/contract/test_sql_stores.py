@@ -12,11 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from walker_channels.exceptions import ConfigurationError, Conflict, NotFound, StoreError
-from walker_channels.models import Address, Channel, OutboundState
+from walker_channels.exceptions import (
+    ConfigurationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StoreError,
+)
+from walker_channels.models import Address, Channel, OutboundState, Settlement
 from walker_channels.ports import (
     ApprovalStore,
     BriefScheduleStore,
+    ConversationStore,
     EventStore,
     InboundQueue,
     OutboundLedger,
@@ -30,6 +37,7 @@ from walker_channels.testing.contracts import (
     T0,
     ApprovalStoreContract,
     BriefScheduleStoreContract,
+    ConversationStoreContract,
     EventStoreContract,
     InboundQueueContract,
     MonitoringPair,
@@ -87,6 +95,10 @@ class TestSqlOutboundLedger(OutboundLedgerContract):
     def outbound_ledger(self, stores: SqlStores) -> OutboundLedger:
         return stores.ledger
 
+    @pytest.fixture
+    def ledger_events(self, stores: SqlStores) -> EventStore:
+        return stores.events
+
 
 class TestSqlInboundQueue(InboundQueueContract):
     @pytest.fixture
@@ -98,7 +110,18 @@ class TestSqlTenantResolver(TenantResolverContract):
     @pytest.fixture
     async def tenant_resolver(self, stores: SqlStores) -> TenantResolver:
         await stores.tenants.add_number(self.TENANT, self.KNOWN)
+        await stores.tenants.add_number(self.SMS_TENANT, self.KNOWN_SMS.value)
         return stores.tenants
+
+
+class TestSqlConversationStore(ConversationStoreContract):
+    @pytest.fixture
+    def conversation_store(self, stores: SqlStores) -> ConversationStore:
+        return stores.conversations
+
+    @pytest.fixture
+    def conversation_events(self, stores: SqlStores) -> EventStore:
+        return stores.events
 
 
 class TestSqlBriefScheduleStore(BriefScheduleStoreContract):
@@ -134,14 +157,37 @@ async def test_a_tenant_owns_several_numbers_each_with_an_optional_user(
     whatsapp = Address(channel=Channel.WHATSAPP, value="+14155550100")
     await stores.tenants.add_number("t1", whatsapp)
     await stores.tenants.add_number("t1", "+14155550101", user_id="u1")
+    await stores.tenants.add_number("t1", "whatsapp:+1 415 555 0101")
     await stores.tenants.add_number("t2", "ops@example.com")
     listed = await stores.tenants.numbers("t1")
-    assert [(n.address, n.user_id) for n in listed] == [
-        ("+14155550100", None),
-        ("+14155550101", "u1"),
+    assert [(n.address, n.channel, n.user_id) for n in listed] == [
+        ("+14155550100", Channel.WHATSAPP, None),
+        ("+14155550101", Channel.SMS, "u1"),
+        ("+14155550101", Channel.WHATSAPP, None),
     ]
     sms = Address(channel=Channel.SMS, value="+14155550101")
     assert await stores.tenants.resolve(sms) == "t1"
+    assert await stores.tenants.resolve(whatsapp.replace(channel=Channel.SMS)) is None
+    email = Address(channel=Channel.EMAIL, value="ops@example.com")
+    assert await stores.tenants.resolve(email) == "t2"
+
+
+async def test_a_number_belongs_to_one_tenant_per_channel(stores: SqlStores) -> None:
+    await stores.tenants.add_number("t1", "whatsapp:+14155550100")
+    await stores.tenants.add_number("t2", "+14155550100")
+    with pytest.raises(Conflict):
+        await stores.tenants.add_number("t2", "whatsapp:+14155550100")
+    number = Address(channel=Channel.WHATSAPP, value="+14155550100")
+    assert await stores.tenants.resolve(number) == "t1"
+    assert await stores.tenants.resolve(number.replace(channel=Channel.SMS)) == "t2"
+    assert await stores.tenants.remove_number("+14155550100") is True
+    assert await stores.tenants.resolve(number) == "t1"
+
+
+async def test_an_address_that_is_no_number_is_refused(stores: SqlStores) -> None:
+    for address in ("", "not a number", "whatsapp:"):
+        with pytest.raises(InvalidInput):
+            await stores.tenants.add_number("t1", address)
 
 
 async def test_a_number_cannot_be_taken_from_another_tenant(stores: SqlStores) -> None:
@@ -162,7 +208,7 @@ async def test_a_removed_number_resolves_to_nobody(stores: SqlStores) -> None:
 
 async def test_settling_an_unreserved_send_is_not_found(stores: SqlStores) -> None:
     with pytest.raises(NotFound):
-        await stores.ledger.settle("missing", state=OutboundState.SENT, at=T0)
+        await stores.ledger.settle("missing", Settlement(state=OutboundState.SENT, at=T0))
 
 
 async def test_bulk_append_skips_duplicates(stores: SqlStores) -> None:

@@ -27,6 +27,7 @@ from walker_channels.app import Settings
 from walker_channels.models import Channel
 from walker_channels.testing import RecordingTransport, TwilioSigner
 from walker_channels_flask import WalkerChannels
+from walker_channels_flask.testing import SettledTransport
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PUBLIC_URL = "https://acme.example.com"
@@ -63,7 +64,7 @@ def host(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[httpx
         else:
             flask = flask_app.create_app(settings, whatsapp_transport=whatsapp)
             stack.callback(WalkerChannels.shutdown, flask)
-            transport = httpx.WSGITransport(app=flask)
+            transport = SettledTransport(flask)  # returns once its background work ran
             client = stack.enter_context(httpx.Client(transport=transport, base_url=PUBLIC_URL))
         yield client, whatsapp
 

@@ -203,6 +203,60 @@ def test_the_printed_send_and_email_commands_work(demo: RunningDemo) -> None:
     wait_for(reply_to(demo, "Your order has shipped."), REPLY_SECONDS, demo)
 
 
+def sms_reply(demo: RunningDemo, text: str) -> Callable[[], dict[str, Any] | None]:
+    """A probe: the recorded SMS (no ``whatsapp:`` prefix) whose body is ``text``."""
+    return lambda: next(
+        (m for m in outbox(demo) if m["body"] == text and m["to"] == "+14155552671"), None
+    )
+
+
+def test_the_printed_sms_curl_is_answered_by_sms_from_the_tenants_sms_number(
+    demo: RunningDemo,
+) -> None:
+    answer = send(demo.command("curl", "/sms/webhook"))
+    reply = wait_for(sms_reply(demo, "Echo: Hello from SMS!"), REPLY_SECONDS, demo)
+    log = send(demo.command("curl", "/admin/conversations/whatsapp?channel=sms")).json()["items"]
+
+    assert answer.status_code == 200
+    assert reply["sender"] == "+14155550123"
+    assert {entry["channel"] for entry in log} == {"sms"}
+    assert reply["body"] in [e["preview"] for e in log if e["type"] == "outbound"]
+    assert "+14155552671" not in json.dumps(log)
+
+
+def test_an_unsure_sms_waits_for_review_and_the_approved_reply_goes_out_by_sms(
+    demo: RunningDemo,
+) -> None:
+    simulate = demo.command("walker-channels simulate", "--channel sms")
+    queue = demo.command("curl", "/hitl/review-queue")
+
+    ran = subprocess.run(  # noqa: S603 - the printed command, run with the installed script
+        [*walker_channels(), *simulate[1:]], capture_output=True, timeout=30, check=False
+    )
+
+    def sms_draft() -> dict[str, Any] | None:
+        return next((i for i in send(queue).json()["items"] if i["channel"] == "sms"), None)
+
+    item = wait_for(sms_draft, REPLY_SECONDS, demo)
+    approve = [arg.replace("APPROVAL_ID", item["approval_id"]) for arg in demo.command("/approve")]
+
+    assert ran.returncode == 0, ran.stderr
+    assert b"/sms/webhook -> HTTP 200" in ran.stdout
+    assert send(approve).json()["status"] == "approved"
+    reply = wait_for(
+        sms_reply(demo, "Echo: I would like a refund for my order"), REPLY_SECONDS, demo
+    )
+    assert reply["sender"] == "+14155550123"
+
+
+def test_the_printed_sms_send_command_sends_an_sms(demo: RunningDemo) -> None:
+    answer = send(demo.command("curl", "/sms/send"))
+
+    assert answer.json()["state"] == "sent"
+    reply = wait_for(sms_reply(demo, "Your table is ready."), REPLY_SECONDS, demo)
+    assert reply["sender"] == "+14155550123"
+
+
 def test_without_the_demo_token_the_admin_endpoints_refuse(demo: RunningDemo) -> None:
     log = demo.command("curl", "/admin/conversations/whatsapp")
     token = next(i for i, arg in enumerate(log) if arg.startswith("Authorization"))

@@ -34,6 +34,7 @@ from walker_channels.services import (
 from walker_channels.testing import (
     FixedClock,
     InMemoryApprovalStore,
+    InMemoryConversationStore,
     InMemoryEventStore,
     InMemoryInboundQueue,
     InMemoryOutboundLedger,
@@ -63,24 +64,25 @@ class Deployment:
         self.clock = FixedClock(T0)
         self.events = InMemoryEventStore()
         self.approvals = InMemoryApprovalStore()
+        self.conversations = InMemoryConversationStore(self.events)
         self.transport = RecordingTransport(Channel.WHATSAPP)
         settings = ServiceConfig(pseudonym_key="langflow-key", holding_message=HOLDING, **config)
         sender = OutboundSender(
             transports={Channel.WHATSAPP: self.transport},
-            ledger=InMemoryOutboundLedger(),
-            events=self.events,
+            ledger=InMemoryOutboundLedger(self.events),
             clock=self.clock,
             config=settings,
         )
         self.service = ConversationService(
             config=settings,
-            tenants=InMemoryTenantResolver({TENANT_NUMBER: "t1"}),
+            tenants=InMemoryTenantResolver({f"whatsapp:{TENANT_NUMBER}": "t1"}),
             events=self.events,
             queue=InMemoryInboundQueue(),
             agent=runner,
             approvals=self.approvals,
             sender=sender,
             clock=self.clock,
+            conversations=self.conversations,
         )
 
     def texts_sent(self) -> list[str | None]:

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from walker_channels.cli import main
@@ -32,13 +33,13 @@ from walker_channels.sql import (
     upgrade,
 )
 from walker_channels.sql.events import event_row
-from walker_channels.sql.migrate import VERSION_TABLE
-from walker_channels.sql.tables import events
+from walker_channels.sql.migrate import VERSION_TABLE, alembic_config
+from walker_channels.sql.tables import events, tenant_numbers
 from walker_channels.testing.contracts import T0, agent_outcome, inbound
 
 pytestmark = pytest.mark.anyio
 WALKER_TABLES = {table.name for table in metadata.sorted_tables}
-HEAD = "0003"
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @pytest.fixture
@@ -191,3 +192,38 @@ _SESSION_PLAN = (
     " WHERE tenant_id = 't1' AND channel = 'whatsapp' AND participant = 'someone new'"
     " AND session_id IS NOT NULL ORDER BY occurred_at DESC, id DESC LIMIT 1"
 )
+
+
+async def _tenant_numbers(engine: AsyncEngine) -> set[tuple[str, ...]]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.select(tenant_numbers))).mappings().all()
+    return {tuple(row[name] for name in sorted(row.keys())) for row in rows}
+
+
+async def test_0007_keeps_every_stored_number_on_sms_and_whatsapp_and_its_downgrade_undoes_it(
+    engine: AsyncEngine,
+) -> None:
+    await upgrade(engine, "0006")
+    old = sa.table(
+        "walker_tenant_numbers",
+        sa.column("address"),
+        sa.column("tenant_id"),
+        sa.column("user_id"),
+    )
+    before = [
+        {"address": "+14155550100", "tenant_id": "t1", "user_id": "u1"},
+        {"address": "ops@example.com", "tenant_id": "t2", "user_id": None},
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(sa.insert(old), before)
+    await upgrade(engine)
+    # Columns in name order: address, channel, tenant_id, user_id.
+    assert await _tenant_numbers(engine) == {
+        ("+14155550100", "sms", "t1", "u1"),
+        ("+14155550100", "whatsapp", "t1", "u1"),
+        ("ops@example.com", "email", "t2", None),
+    }
+    await downgrade(engine, "0006")
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.select(old))).mappings().all()
+    assert sorted(map(dict, rows), key=lambda row: row["address"]) == before

@@ -262,5 +262,7 @@ def test_an_escalation_with_its_holding_message_and_approved_send_is_one_interac
                 "success_rate": None,
                 "error_rate": 0.0,
                 "uptime": 1.0,
+                "handoffs": 0,
+                "human_replies": 0,
             }
         ], reader

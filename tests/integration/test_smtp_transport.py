@@ -594,8 +594,7 @@ def test_bad_smtp_settings_name_the_variable_and_hide_the_password(
 def sender_for(transport: SmtpTransport, events: InMemoryEventStore) -> OutboundSender:
     return OutboundSender(
         transports={Channel.EMAIL: transport},
-        ledger=InMemoryOutboundLedger(),
-        events=events,
+        ledger=InMemoryOutboundLedger(events),
         clock=FixedClock(SENT_AT),
         config=ServiceConfig(pseudonym_key=KEY),
     )

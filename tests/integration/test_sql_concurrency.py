@@ -75,6 +75,19 @@ async def test_concurrent_claimers_on_separate_connections_never_share_an_entry(
     assert sorted(ids) == [f"SM{n:02}" for n in range(30)]
 
 
+async def test_concurrent_claimers_never_hold_two_entries_of_one_conversation(
+    writers: list[SqlStores],
+) -> None:
+    for n in range(30):
+        at = T0 + timedelta(seconds=n)
+        await writers[0].inbox.enqueue(queued(f"SM{n:02}", at=at, conversation=f"c{n % 5}"))
+    batches = await asyncio.gather(
+        *(s.inbox.claim(now=T0, lease=timedelta(minutes=1), limit=3) for s in writers)
+    )
+    ids = sorted(item.id for batch in batches for item in batch)
+    assert ids == [f"SM{n:02}" for n in range(5)]
+
+
 async def test_twenty_takeovers_of_an_expired_brief_run_leave_one_winner(
     writers: list[SqlStores],
 ) -> None:

@@ -37,7 +37,6 @@ from walker_channels.services.email import (
 from walker_channels.testing import (
     FixedClock,
     InMemoryBriefScheduleStore,
-    InMemoryEventStore,
     InMemoryOutboundLedger,
     RecordingTransport,
 )
@@ -105,7 +104,6 @@ class Kit:
         sender = OutboundSender(
             transports={Channel.EMAIL: self.transport},
             ledger=self.ledger,
-            events=InMemoryEventStore(),
             clock=self.clock,
             config=ServiceConfig(pseudonym_key="k"),
         )

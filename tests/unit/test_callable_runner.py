@@ -55,8 +55,27 @@ class AsyncAgent:
 
 class TestWrapping:
     async def test_a_sync_function_returning_text_gets_the_configured_identity(self) -> None:
-        reply = await CallableRunner(shout, agent_id="caps", confidence=0.8).run(ask())
+        reply = await CallableRunner(shout, agent_id="caps", default_confidence=0.8).run(ask())
         assert reply == AgentReply(text="HELLO", confidence=0.8, agent_id="caps")
+
+    async def test_text_has_no_confidence_unless_the_host_gives_a_default(self) -> None:
+        assert (await CallableRunner(shout).run(ask())).confidence is None
+
+    async def test_a_default_confidence_leaves_an_agent_reply_its_own(self) -> None:
+        reply = AgentReply(text="unsure", confidence=None, agent_id="llm")
+        runner = CallableRunner(lambda request: reply, default_confidence=0.9)
+
+        assert (await runner.run(ask())).confidence is None
+
+    async def test_confidence_is_the_deprecated_name_of_default_confidence(self) -> None:
+        with pytest.deprecated_call(match="default_confidence"):
+            runner = CallableRunner(shout, confidence=0.7)
+
+        assert (await runner.run(ask())).confidence == 0.7
+
+    def test_both_names_at_once_are_a_configuration_error(self) -> None:
+        with pytest.raises(ConfigurationError, match="default_confidence only"):
+            CallableRunner(shout, default_confidence=0.7, confidence=0.7)
 
     async def test_an_async_function_is_awaited(self) -> None:
         reply = await CallableRunner(shout_later).run(ask("hey"))
@@ -146,7 +165,12 @@ class TestFailures:
 
     @pytest.mark.parametrize(
         "settings",
-        [{"confidence": 1.2}, {"confidence": float("nan")}, {"timeout": 0}, {"timeout": -1}],
+        [
+            {"default_confidence": 1.2},
+            {"default_confidence": float("nan")},
+            {"timeout": 0},
+            {"timeout": -1},
+        ],
     )
     def test_bad_settings_are_configuration_errors(self, settings: dict[str, Any]) -> None:
         with pytest.raises(ConfigurationError):

@@ -40,6 +40,7 @@ from walker_channels.services import (
 from walker_channels.testing import (
     FixedClock,
     InMemoryApprovalStore,
+    InMemoryConversationStore,
     InMemoryEventStore,
     InMemoryInboundQueue,
     InMemoryOutboundLedger,
@@ -69,11 +70,12 @@ class World:
         self.events = InMemoryEventStore()
         self.approvals = InMemoryApprovalStore()
         self.queue = InMemoryInboundQueue()
-        self.ledger = InMemoryOutboundLedger()
-        self.tenants = InMemoryTenantResolver({TENANT_NUMBER: "t1"})
+        self.ledger = InMemoryOutboundLedger(self.events)
+        self.tenants = InMemoryTenantResolver({f"whatsapp:{TENANT_NUMBER}": "t1"})
         self.transport = RecordingTransport(Channel.WHATSAPP)
         self.agent = ScriptedAgent(default=SURE)
         self.config = ServiceConfig(pseudonym_key="flow-test-key", holding_message=HOLDING)
+        self.conversations = InMemoryConversationStore(self.events)
 
     def service(self, **config: Any) -> ConversationService:
         """A fresh service instance (as a new worker process would build it)."""
@@ -81,7 +83,6 @@ class World:
         sender = OutboundSender(
             transports={Channel.WHATSAPP: self.transport},
             ledger=self.ledger,
-            events=self.events,
             clock=self.clock,
             config=settings,
         )
@@ -94,6 +95,7 @@ class World:
             approvals=self.approvals,
             sender=sender,
             clock=self.clock,
+            conversations=self.conversations,
         )
 
     def script(self, *steps: ScriptStep, delay: float = 0.0) -> None:

@@ -84,11 +84,10 @@ class Kit:
         self.events = InMemoryEventStore()
         self.data = CountingData()
         self.agent = agent
-        self.ledger = InMemoryOutboundLedger()
+        self.ledger = InMemoryOutboundLedger(self.events)
         sender = OutboundSender(
             transports={Channel.EMAIL: self.transport},
             ledger=self.ledger,
-            events=self.events,
             clock=FixedClock(NOW),
             config=ServiceConfig(pseudonym_key=KEY),
         )
@@ -314,7 +313,6 @@ def test_the_service_needs_a_sender_with_an_email_transport() -> None:
     sms_only = OutboundSender(
         transports={Channel.SMS: RecordingTransport(Channel.SMS)},
         ledger=InMemoryOutboundLedger(),
-        events=InMemoryEventStore(),
         clock=FixedClock(NOW),
         config=ServiceConfig(pseudonym_key=KEY),
     )

@@ -43,13 +43,12 @@ class Kit:
 
     def __init__(self) -> None:
         self.clock = FixedClock(T0)
-        self.ledger = InMemoryOutboundLedger()
         self.events = InMemoryEventStore()
+        self.ledger = InMemoryOutboundLedger(self.events)
         self.transport = RecordingTransport(Channel.WHATSAPP)
         self.sender = OutboundSender(
             transports={Channel.WHATSAPP: self.transport},
             ledger=self.ledger,
-            events=self.events,
             clock=self.clock,
             config=CONFIG,
         )

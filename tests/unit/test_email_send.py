@@ -48,8 +48,7 @@ def sender_on(
 ) -> OutboundSender:
     return OutboundSender(
         transports={Channel.EMAIL: transport},
-        ledger=ledger if ledger is not None else InMemoryOutboundLedger(),
-        events=events,
+        ledger=ledger if ledger is not None else InMemoryOutboundLedger(events),
         clock=FixedClock(NOW),
         config=ServiceConfig(pseudonym_key=KEY),
     )
@@ -196,7 +195,6 @@ def test_the_service_needs_an_email_transport_and_a_key() -> None:
     sms_only = OutboundSender(
         transports={Channel.SMS: RecordingTransport(Channel.SMS)},
         ledger=InMemoryOutboundLedger(),
-        events=InMemoryEventStore(),
         clock=FixedClock(NOW),
         config=ServiceConfig(pseudonym_key=KEY),
     )
@@ -206,7 +204,6 @@ def test_the_service_needs_an_email_transport_and_a_key() -> None:
         OutboundSender(
             transports={Channel.EMAIL: RecordingTransport(Channel.SMS)},
             ledger=InMemoryOutboundLedger(),
-            events=InMemoryEventStore(),
             clock=FixedClock(NOW),
             config=ServiceConfig(pseudonym_key=KEY),
         )
@@ -248,7 +245,8 @@ def test_the_email_package_surface_is_sorted_and_importable() -> None:
 async def test_the_same_idempotency_key_sends_once_and_reports_the_duplicate() -> None:
     transport = RecordingTransport(Channel.EMAIL)
     ledger = InMemoryOutboundLedger()
-    service, events = service_on(transport, ledger)
+    service, _ = service_on(transport, ledger)
+    events = ledger.events
     request = EmailSendRequest(
         tenant_id="t1", recipient_email=RECIPIENT, subject="s", body="b", idempotency_key="k-1"
     )

@@ -241,7 +241,18 @@ def test_existing_callers_build_requests_without_the_new_parts() -> None:
             },
         ),
         ("whatsapp_forwarded", {"forwarded": True, "frequently_forwarded": True}),
-        ("mms_two_media", {"media": ["image/jpeg", "application/pdf"]}),
+        (
+            "mms_two_media",
+            {
+                "media": [
+                    {"url": recorded("mms_two_media")["MediaUrl0"], "content_type": "image/jpeg"},
+                    {
+                        "url": recorded("mms_two_media")["MediaUrl1"],
+                        "content_type": "application/pdf",
+                    },
+                ]
+            },
+        ),
     ],
 )
 def test_the_content_block_holds_exactly_the_parts_present(
@@ -271,9 +282,9 @@ def test_the_content_block_never_carries_a_phone_number() -> None:
     assert "447700900123" not in text
 
 
-def test_media_without_a_declared_type_are_listed_as_unknown() -> None:
+def test_media_without_a_declared_type_are_listed_by_url_alone() -> None:
     request = request_for(parsed("sms_text")).replace(
         media=(Media(url="https://api.twilio.com/m/1"),)
     )
 
-    assert request.content_block() == {"media": ["unknown"]}
+    assert request.content_block() == {"media": [{"url": "https://api.twilio.com/m/1"}]}

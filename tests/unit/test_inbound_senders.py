@@ -11,11 +11,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import phonenumbers
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from senders import SENDERS
 from walker_channels.exceptions import InvalidPhoneNumber
 from walker_channels.models import Address, Channel
 from walker_channels.phones import (
@@ -118,42 +118,6 @@ def test_the_strict_parser_still_refuses_unlisted_numbers() -> None:
 # layer checks them, always parse when the sender is a possible number or a business-scoped id.
 
 
-@st.composite
-def possible_unlisted_numbers(draw: st.DrawFn) -> str:
-    """An E.164 number of a possible length for its country that is not a valid number."""
-    region = draw(st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS)))
-    code = phonenumbers.country_code_for_region(region)
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    assert metadata is not None
-    assert metadata.general_desc is not None
-    lengths = [n for n in metadata.general_desc.possible_length if n > 0] or [8]
-    length = draw(st.sampled_from(lengths))
-    digits = draw(st.text("0123456789", min_size=length, max_size=length))
-    text = f"+{code}{digits}"
-    number = phonenumbers.parse(text, None)
-    assume(phonenumbers.is_possible_number(number) and not phonenumbers.is_valid_number(number))
-    # Twilio sends E.164: skip digits that E.164 writes differently (a national prefix 0).
-    assume(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == text)
-    return text
-
-
-BUSINESS_SCOPED_IDS = st.builds(
-    lambda country, ids: ".".join([country, *ids]),
-    st.sampled_from(["US", "GB", "ID", "BR", "IN", "HK", "DE"]),
-    st.lists(
-        st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=1),
-        min_size=1,
-        max_size=2,
-    ),
-).filter(lambda text: all(len(part) <= 64 for part in text.split(".")))
-
-SENDERS = st.one_of(
-    possible_unlisted_numbers().map(lambda number: f"whatsapp:{number}"),
-    possible_unlisted_numbers(),  # SMS
-    BUSINESS_SCOPED_IDS.map(lambda identifier: f"whatsapp:{identifier}"),
-)
-
-
 def twilio_form(sender: str, body: str) -> dict[str, str]:
     whatsapp = sender.startswith("whatsapp:")
     form = {
@@ -187,3 +151,16 @@ def test_a_signed_form_from_any_possible_sender_parses(sender: str, body: str) -
 
     assert message.sender.wire == sender
     assert message.channel is (Channel.WHATSAPP if sender.startswith("whatsapp:") else Channel.SMS)
+
+
+@pytest.mark.parametrize("raw", ["12345", "898211", "ACME", "Acme Shop", "INFO-24"])
+def test_sms_short_codes_and_alphanumeric_senders_are_kept_as_sent(raw: str) -> None:
+    assert inbound_identifier(raw) == raw
+    address = parse_inbound_address(raw)
+    assert (address.channel, address.wire) == (Channel.SMS, raw)
+
+
+@pytest.mark.parametrize("raw", ["whatsapp:12345", "whatsapp:ACME", "12", "TOOLONGSENDERID"])
+def test_short_codes_and_alphanumeric_ids_mean_nothing_elsewhere(raw: str) -> None:
+    with pytest.raises(InvalidPhoneNumber):
+        inbound_identifier(raw)

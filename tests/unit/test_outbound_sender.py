@@ -42,13 +42,12 @@ class Kit:
 
     def __init__(self) -> None:
         self.clock = FixedClock(T0)
-        self.ledger = InMemoryOutboundLedger()
         self.events = InMemoryEventStore()
+        self.ledger = InMemoryOutboundLedger(self.events)
         self.transport = RecordingTransport(Channel.WHATSAPP)
         self.sender = OutboundSender(
             transports={Channel.WHATSAPP: self.transport},
             ledger=self.ledger,
-            events=self.events,
             clock=self.clock,
             config=CONFIG,
         )
@@ -224,7 +223,6 @@ def test_a_transport_registered_for_the_wrong_channel_is_refused() -> None:
         OutboundSender(
             transports={Channel.WHATSAPP: RecordingTransport(Channel.SMS)},
             ledger=InMemoryOutboundLedger(),
-            events=InMemoryEventStore(),
             clock=FixedClock(T0),
             config=CONFIG,
         )

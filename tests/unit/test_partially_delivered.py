@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from walker_channels import DeliveryStatus, delivery_advances, delivery_rank
-from walker_channels.models import Channel, OutboundRecord, OutboundState
+from walker_channels.models import Channel, OutboundRecord, OutboundState, Settlement
 from walker_channels.ports import OutboundLedger
 from walker_channels.sql import SqlStores
 from walker_channels.testing import InMemoryOutboundLedger
@@ -83,7 +83,7 @@ async def applied_in_turn(ledger: OutboundLedger) -> list[DeliveryStatus | None]
         key="k", tenant_id="t1", channel=Channel.SMS, participant="p1", created_at=AT, updated_at=AT
     )
     await ledger.reserve(record)
-    await ledger.settle("k", state=OutboundState.SENT, at=AT, provider_message_id=SID)
+    await ledger.settle("k", Settlement(state=OutboundState.SENT, at=AT, provider_message_id=SID))
     applied = [
         await ledger.advance_delivery(provider_message_id=SID, status=status, at=AT)
         for status in (PARTIAL, DeliveryStatus.FAILED, PARTIAL, DeliveryStatus.DELIVERED)

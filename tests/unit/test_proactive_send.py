@@ -38,13 +38,12 @@ class Kit:
     def __init__(self) -> None:
         self.clock = FixedClock(T0)
         self.events = InMemoryEventStore()
-        self.ledger = InMemoryOutboundLedger()
+        self.ledger = InMemoryOutboundLedger(self.events)
         self.whatsapp = RecordingTransport(Channel.WHATSAPP)
         self.sms = RecordingTransport(Channel.SMS)
         sender = OutboundSender(
             transports={Channel.WHATSAPP: self.whatsapp, Channel.SMS: self.sms},
             ledger=self.ledger,
-            events=self.events,
             clock=self.clock,
             config=CONFIG,
         )

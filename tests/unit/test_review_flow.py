@@ -34,6 +34,7 @@ from walker_channels.models import (
 from walker_channels.services import (
     EXPIRY_REVIEWER,
     ExpiryPolicy,
+    IgnoredEvents,
     OutboundSender,
     ReviewService,
     ServiceConfig,
@@ -55,13 +56,13 @@ ALL = Scope(tenant_ids=None)
 CONFIG = ServiceConfig(pseudonym_key="review-test-key", review_sla=timedelta(hours=1))
 
 
-class Notifier:
-    """A host notifier that remembers whom it reminded."""
+class Notifier(IgnoredEvents):
+    """Host hooks that remember whom they reminded."""
 
     def __init__(self) -> None:
         self.overdue: list[str] = []
 
-    async def approval_overdue(self, approval: Approval) -> None:
+    async def draft_overdue(self, approval: Approval) -> None:
         self.overdue.append(approval.id)
 
 
@@ -73,14 +74,13 @@ class Desk:
         self.config = CONFIG.replace(**config)
         self.approvals = InMemoryApprovalStore()
         self.events = InMemoryEventStore()
-        self.ledger = InMemoryOutboundLedger()
+        self.ledger = InMemoryOutboundLedger(self.events)
         self.whatsapp = RecordingTransport(Channel.WHATSAPP)
         self.sms = RecordingTransport(Channel.SMS)
         self.notifier = Notifier()
         sender = OutboundSender(
             transports={Channel.WHATSAPP: self.whatsapp, Channel.SMS: self.sms},
             ledger=self.ledger,
-            events=self.events,
             clock=self.clock,
             config=self.config,
         )
@@ -90,7 +90,7 @@ class Desk:
             events=self.events,
             sender=sender,
             clock=self.clock,
-            notifier=self.notifier,
+            hooks=self.notifier,
         )
 
     async def person_writes(
@@ -363,9 +363,9 @@ async def test_the_renotify_policy_reminds_reviewers_and_keeps_the_draft() -> No
     assert desk.sent() == ["We open at nine."]
 
 
-def test_the_renotify_policy_needs_a_notifier() -> None:
+def test_the_renotify_policy_needs_hooks() -> None:
     config = CONFIG.replace(expiry_policy=ExpiryPolicy.RENOTIFY)
-    with pytest.raises(ConfigurationError, match="ReviewNotifier"):
+    with pytest.raises(ConfigurationError, match="event hooks"):
         ReviewService(
             config=config,
             approvals=InMemoryApprovalStore(),
@@ -373,7 +373,6 @@ def test_the_renotify_policy_needs_a_notifier() -> None:
             sender=OutboundSender(
                 transports={},
                 ledger=InMemoryOutboundLedger(),
-                events=InMemoryEventStore(),
                 clock=FixedClock(T0),
                 config=config,
             ),

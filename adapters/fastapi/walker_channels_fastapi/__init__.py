@@ -9,6 +9,7 @@ app.include_router(create_router(services, principal=current_principal))
 
 from __future__ import annotations
 
+from walker_channels_fastapi.offline_docs import serve_docs_offline
 from walker_channels_fastapi.router import (
     PrincipalDependency,
     ServicesDep,
@@ -23,6 +24,7 @@ __all__ = [
     "ServicesDep",
     "create_router",
     "get_services",
+    "serve_docs_offline",
     "to_neutral",
     "to_response",
 ]

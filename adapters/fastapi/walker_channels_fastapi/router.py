@@ -49,7 +49,7 @@ def create_router(
     so only the Twilio endpoints work). With ``manage_lifespan`` the router's lifespan starts
     and closes ``services`` and exposes them to :data:`ServicesDep`.
     """
-    api = HttpApi.from_services(services)
+    api = HttpApi.from_services(services, prefix=prefix)
     lifespan = _lifespan(services, manage=manage_lifespan)
     router = APIRouter(prefix=prefix, lifespan=lifespan)
     for endpoint in api.endpoints:
@@ -66,6 +66,15 @@ def create_router(
             responses=_responses(endpoint),
             openapi_extra=operation_extra(endpoint),
             response_class=JSONResponse if endpoint.response is not None else Response,
+        )
+    for page in api.pages:  # the reviewer console: HTML, not part of the API's documentation
+        router.add_api_route(
+            page.path,
+            _view(api, page, _caller_dependency(page, principal)),
+            methods=[page.method],
+            name=page.name,
+            include_in_schema=False,
+            response_class=Response,
         )
     return router
 
@@ -136,9 +145,12 @@ def to_response(response: NeutralResponse, background: BackgroundTasks) -> Respo
     """The neutral response as a Starlette one; after-response work goes to ``background``."""
     for work in response.after:
         background.add_task(work)
-    return Response(
+    answer = Response(
         content=response.body, status_code=response.status, headers=dict(response.headers)
     )
+    for cookie in response.cookies:
+        answer.headers.append("set-cookie", cookie)
+    return answer
 
 
 def _lifespan(services: Services, *, manage: bool) -> Callable[[FastAPI], Any]:

@@ -4,6 +4,8 @@ from walker_channels.app import Settings, build_services
 from walker_channels_flask import WalkerChannels
 
 WalkerChannels(build_services(Settings()), principal=current_principal).init_app(app)
+
+``walker_channels_flask.testing.SettledTransport`` is an httpx transport for the host's tests.
 """
 
 from __future__ import annotations

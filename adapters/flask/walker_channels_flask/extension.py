@@ -1,8 +1,11 @@
 """The Flask extension: a blueprint of every walker-channels endpoint, translating only.
 
 The core is async. Its engines and HTTP clients belong to the event loop that made them, so
-the extension runs the core on one long-lived loop (an anyio blocking portal started in
-``init_app``) and every view hands its request to that loop: never a loop per request.
+the extension runs the core on one long-lived loop per process (an anyio blocking portal,
+:class:`~walker_channels_flask.loop.ProcessLoop`), started at the process's first request so
+that pre-forking servers work, and every view hands its request to that loop: never a loop
+per request. After-response work (the agent's run) is started on the loop when the response
+closes and not waited for, so the WSGI worker goes on to its next request.
 """
 
 from __future__ import annotations
@@ -10,20 +13,17 @@ from __future__ import annotations
 import atexit
 import re
 from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
 import flask
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from walker_channels.app import Services
 from walker_channels.exceptions import WalkerError
 from walker_channels.models import Principal
 from walker_channels.web import (
     Access,
-    AfterResponse,
     Endpoint,
     Headers,
     HttpApi,
@@ -32,9 +32,12 @@ from walker_channels.web import (
     NeutralResponse,
     read_limited_sync,
 )
+from walker_channels_flask.loop import ProcessLoop
 
 EXTENSION_KEY = "walker_channels"
 T = TypeVar("T")
+DRAIN_TIMEOUT = 20.0
+"""Seconds :meth:`WalkerChannels.shutdown` waits for after-response work still running."""
 
 PrincipalProvider = Callable[[], Principal | None]
 """Called inside the request context; says who calls (``None``: nobody signed in)."""
@@ -46,16 +49,16 @@ _PATH_PARAM = re.compile(r"{(\w+)}")
 class _State:
     api: HttpApi
     services: Services
-    portal: BlockingPortal
+    loop: ProcessLoop
     principal: PrincipalProvider | None
-    resources: ExitStack
 
 
 class WalkerChannels:
     """Serve walker-channels from a Flask app: ``WalkerChannels(services).init_app(app)``.
 
     ``principal`` is the host's function saying who calls, ``prefix`` is put before every
-    path. Per-app state lives in ``app.extensions["walker_channels"]``.
+    path. Per-app state lives in ``app.extensions["walker_channels"]``. ``drain_timeout``
+    bounds how long shutdown waits for after-response work still running.
     """
 
     def __init__(
@@ -65,36 +68,45 @@ class WalkerChannels:
         principal: PrincipalProvider | None = None,
         prefix: str = "",
         app: flask.Flask | None = None,
+        drain_timeout: float = DRAIN_TIMEOUT,
     ) -> None:
         self.services = services
         self.principal = principal
         self.prefix = prefix
+        self.drain_timeout = drain_timeout
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: flask.Flask) -> None:
-        """Start the event loop and the services, and register the blueprint on ``app``."""
-        resources = ExitStack()
-        portal = resources.enter_context(start_blocking_portal("asyncio"))
-        # Registered after the portal, so it runs first: the services close on their own loop.
-        resources.callback(portal.call, self.services.close)
-        try:
-            portal.call(self.services.start)
-        except BaseException:
-            resources.close()
-            raise
-        api = HttpApi.from_services(self.services)
-        app.extensions[EXTENSION_KEY] = _State(
-            api, self.services, portal, self.principal, resources
-        )
+        """Register the blueprint on ``app``; the event loop and the services start in each
+        process at its first request (or :meth:`call`), so a server may fork after this."""
+        loop = ProcessLoop(self.services, drain_timeout=self.drain_timeout)
+        api = HttpApi.from_services(self.services, prefix=self.prefix)
+        app.extensions[EXTENSION_KEY] = _State(api, self.services, loop, self.principal)
         app.register_blueprint(_blueprint(api, self.prefix))
-        atexit.register(resources.close)
+        atexit.register(loop.close)
 
     @staticmethod
     def shutdown(app: flask.Flask) -> None:
-        """Close the services and stop the event loop of ``app`` (also done at exit)."""
+        """Finish the after-response work, close the services and stop the event loop of
+        ``app`` in this process (also done at exit)."""
         state: _State = app.extensions[EXTENSION_KEY]
-        state.resources.close()
+        state.loop.close()
+
+    @staticmethod
+    def wait_idle(app: flask.Flask, timeout: float | None = None) -> bool:
+        """Wait until the after-response work started so far has finished (tests, a graceful
+        stop); ``False`` if ``timeout`` ran out first."""
+        state: _State = app.extensions[EXTENSION_KEY]
+        return state.loop.wait_idle(timeout)
+
+    @staticmethod
+    def webhook_views(app: flask.Flask) -> list[Callable[..., object]]:
+        """The view functions of the Twilio webhooks, which carry a signature instead of a
+        CSRF token: ``for view in WalkerChannels.webhook_views(app): csrf.exempt(view)``."""
+        state: _State = app.extensions[EXTENSION_KEY]
+        names = [e.name for e in state.api.endpoints if e.access is Access.TWILIO]
+        return [app.view_functions[f"{EXTENSION_KEY}.{name}"] for name in names]
 
     @staticmethod
     def services_of(app: flask.Flask) -> Services:
@@ -106,19 +118,31 @@ class WalkerChannels:
     def call(app: flask.Flask, func: Callable[..., Awaitable[T]], *args: object) -> T:
         """Run ``func(*args)`` on the app's event loop (where the services live) and wait."""
         state: _State = app.extensions[EXTENSION_KEY]
-        return state.portal.call(func, *args)
+        return state.loop.call(func, *args)
 
 
 def _blueprint(api: HttpApi, prefix: str) -> flask.Blueprint:
     blueprint = flask.Blueprint(EXTENSION_KEY, __name__, url_prefix=prefix or None)
-    for endpoint in api.endpoints:
+    for endpoint in (*api.endpoints, *api.pages):
         blueprint.add_url_rule(
             _PATH_PARAM.sub(r"<\1>", endpoint.path),
             endpoint=endpoint.name,
-            view_func=partial(_view, endpoint),
+            view_func=_named_view(endpoint),
             methods=[endpoint.method],
         )
     return blueprint
+
+
+def _named_view(endpoint: Endpoint) -> Callable[..., flask.Response]:
+    # A function named after the endpoint, not a partial: extensions such as Flask-WTF's
+    # CSRFProtect identify views by module and name.
+    view = partial(_view, endpoint)
+
+    def named(**path_params: str) -> flask.Response:
+        return view(**path_params)
+
+    named.__name__ = named.__qualname__ = endpoint.name
+    return named
 
 
 def _view(endpoint: Endpoint, **path_params: str) -> flask.Response:
@@ -127,9 +151,13 @@ def _view(endpoint: Endpoint, **path_params: str) -> flask.Response:
         caller = _caller(state, endpoint)
         neutral = to_neutral(flask.request, state.api, path_params)
     except WalkerError as exc:
-        return to_response(state.api.refuse(endpoint, exc), state.portal)
-    answer = state.portal.call(state.api.handle, endpoint, neutral, caller)
-    return to_response(answer, state.portal)
+        return to_response(state.api.refuse(endpoint, exc), state.loop)
+    try:
+        portal = state.loop.portal()
+    except Exception as exc:  # the services could not start in this process: say why, as JSON
+        return to_response(state.api.refuse(endpoint, exc), state.loop)
+    answer = portal.call(state.api.handle, endpoint, neutral, caller)
+    return to_response(answer, state.loop)
 
 
 def _caller(state: _State, endpoint: Endpoint) -> Principal | None:
@@ -154,15 +182,14 @@ def to_neutral(request: flask.Request, api: HttpApi, path_params: dict[str, str]
     )
 
 
-def to_response(response: NeutralResponse, portal: BlockingPortal) -> flask.Response:
-    """The neutral response as a Flask one; after-response work runs on the loop at close."""
+def to_response(response: NeutralResponse, loop: ProcessLoop) -> flask.Response:
+    """The neutral response as a Flask one; after-response work starts on the loop at close
+    (and is not waited for)."""
     answer = flask.Response(
         response=response.body, status=response.status, headers=dict(response.headers)
     )
+    for cookie in response.cookies:
+        answer.headers.add("Set-Cookie", cookie)
     for work in response.after:
-        answer.call_on_close(partial(_run_after, portal, work))
+        answer.call_on_close(partial(loop.spawn, work))
     return answer
-
-
-def _run_after(portal: BlockingPortal, work: AfterResponse) -> None:
-    portal.call(work)

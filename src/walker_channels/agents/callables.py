@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import warnings
 from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
@@ -30,12 +31,15 @@ class CallableRunner:
     """Runs a sync or async callable as an agent.
 
     A returned ``str`` becomes an :class:`AgentReply` with this runner's ``agent_id`` and
-    ``confidence`` (``None`` by default, which routes the reply to review); a returned
-    :class:`AgentReply` is passed through as it is. An exception other than
+    ``default_confidence``: ``None`` by default, which sends every such reply to review
+    (``MISSING_CONFIDENCE``); set it (say ``0.8``) when you trust the agent's plain answers, and
+    the confidence threshold decides as for any reply. A returned :class:`AgentReply` is passed
+    through as it is, its own confidence included. An exception other than
     :class:`~walker_channels.exceptions.AgentError` is wrapped in one (naming only its type,
     since its message may quote the person's text). With ``timeout``, a slower answer raises
     :class:`~walker_channels.exceptions.AgentTimeout` (a sync callable's thread cannot be
-    stopped; it finishes in the background and its result is dropped).
+    stopped; it finishes in the background and its result is dropped). ``confidence=`` is the
+    old name of ``default_confidence`` and is deprecated.
     """
 
     def __init__(
@@ -43,16 +47,28 @@ class CallableRunner:
         func: AgentCallable,
         *,
         agent_id: str | None = None,
-        confidence: float | None = None,
+        default_confidence: float | None = None,
         timeout: float | None = None,
+        confidence: float | None = None,
     ) -> None:
+        if confidence is not None:
+            if default_confidence is not None:
+                raise ConfigurationError(
+                    "pass default_confidence only (confidence is its old name)"
+                )
+            warnings.warn(
+                "CallableRunner(confidence=...) is deprecated: use default_confidence=",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            default_confidence = confidence
         if not callable(func):
             raise ConfigurationError("CallableRunner needs a callable taking an AgentRequest")
         if timeout is not None and not timeout > 0:
             raise ConfigurationError("CallableRunner timeout must be a positive number of seconds")
         self.func = func
         self.agent_id = agent_id or _name_of(func)
-        self.confidence = _checked_confidence(confidence)
+        self.default_confidence = _checked_confidence(default_confidence)
         self.timeout = timeout
         self._is_async = _is_async(func)
 
@@ -90,7 +106,9 @@ class CallableRunner:
         if isinstance(result, AgentReply):
             return result
         if isinstance(result, str):
-            return AgentReply(text=result, confidence=self.confidence, agent_id=self.agent_id)
+            return AgentReply(
+                text=result, confidence=self.default_confidence, agent_id=self.agent_id
+            )
         raise InvalidAgentReply(
             f"agent {self.agent_id!r} returned {type(result).__name__!r}; "
             "return an AgentReply or a str"
@@ -115,4 +133,6 @@ def _checked_confidence(value: float | None) -> float | None:
     try:
         return parse_confidence(value)
     except InvalidAgentReply as exc:
-        raise ConfigurationError("confidence must be a number from 0 to 1, or None") from exc
+        raise ConfigurationError(
+            "default_confidence must be a number from 0 to 1, or None"
+        ) from exc

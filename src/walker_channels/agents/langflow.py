@@ -4,6 +4,12 @@ Each turn is ``POST {base_url}/api/v1/run/{flow}`` with the ``x-api-key`` header
 ``{input_value, input_type: "chat", output_type: "chat", session_id}``, plus ``tweaks`` and
 ``output_component`` when configured.
 
+The message's media and structured parts (:meth:`AgentRequest.content_block`) go with it: by
+default appended to ``input_value`` as a delimited JSON block
+(:func:`~walker_channels.agents.content.text_with_content`); with ``content_component`` set,
+as a tweak of that component instead (``tweaks: {component: {content_field: "<json>"}}``),
+sent on every turn, ``"{}"`` for plain text, so ``input_value`` is the person's text alone.
+
 ``session_id`` is always the conversation's (:attr:`AgentRequest.session_id`): when it is left
 out, Langflow falls back to the flow id, and every person talking to the flow would share one
 chat memory.
@@ -45,6 +51,7 @@ from tenacity import (
     wait_fixed,
 )
 
+from walker_channels.agents.content import content_json, text_with_content
 from walker_channels.agents.extract import (
     Path,
     component_id,
@@ -88,6 +95,11 @@ class LangflowConfig(Frozen):
     """Component tweaks sent with every run."""
     output_component: str = ""
     """Force the output of one component (Langflow's ``output_component``)."""
+    content_component: str | None = None
+    """The id of the component that receives the message content as a tweak, e.g.
+    ``TextInput-x7Kp2``; ``None`` appends the content to ``input_value``."""
+    content_field: str = Field(default="input_value", min_length=1)
+    """The field of ``content_component`` that gets the JSON (a Text Input's ``input_value``)."""
     retries: int = Field(default=1, ge=0, le=3)
     retry_wait: float = Field(default=0.5, ge=0, le=10)
     """Seconds before a retry; 0 in tests."""
@@ -109,6 +121,13 @@ class LangflowConfig(Frozen):
             return parse_confidence(value)
         except InvalidAgentReply as exc:
             raise ValueError("default_confidence must be a number from 0 to 1, or None") from exc
+
+    @field_validator("content_component")
+    @classmethod
+    def _component_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("content_component must be a component id, or None")
+        return value.strip() if value is not None else None
 
     @field_validator("confidence_path")
     @classmethod
@@ -169,17 +188,28 @@ class LangflowRunner:
 
     def payload(self, request: AgentRequest) -> dict[str, JsonValue]:
         """The JSON body of the run request for ``request``."""
+        as_tweak = self.config.content_component is not None
         body: dict[str, JsonValue] = {
-            "input_value": request.text,
+            "input_value": request.text if as_tweak else text_with_content(request),
             "input_type": "chat",
             "output_type": "chat",
             "session_id": request.session_id,
         }
         if self.config.output_component:
             body["output_component"] = self.config.output_component
-        if self.config.tweaks:
-            body["tweaks"] = dict(self.config.tweaks)
+        tweaks = self._tweaks(request)
+        if tweaks:
+            body["tweaks"] = tweaks
         return body
+
+    def _tweaks(self, request: AgentRequest) -> JsonObject:
+        tweaks: JsonObject = dict(self.config.tweaks or {})
+        component = self.config.content_component
+        if component is not None:
+            configured = tweaks.get(component)
+            fields = dict(configured) if isinstance(configured, Mapping) else {}
+            tweaks[component] = {**fields, self.config.content_field: content_json(request)}
+        return tweaks
 
     def run_url(self, flow: str) -> str:
         """The ``/run`` URL of ``flow`` (quoted, so a name cannot escape the path)."""

@@ -23,14 +23,16 @@ from walker_channels.models import Channel
 from walker_channels.ports import (
     AgentRunner,
     BriefDataSource,
+    ChannelEvents,
     Clock,
     MessageTransport,
-    ReviewNotifier,
 )
 from walker_channels.services import (
     ConversationService,
     DeliveryTracker,
+    HandoffService,
     OutboundSender,
+    PrivacyService,
     ProactiveSender,
     ReviewService,
     ServiceConfig,
@@ -51,7 +53,7 @@ def build_services(
     email_templates: str | Path | None = None,
     service_config: ServiceConfig | None = None,
     web_config: WebConfig | None = None,
-    review_notifier: ReviewNotifier | None = None,
+    events_hooks: ChannelEvents | None = None,
     on_start: Sequence[StartHook] = (),
 ) -> Services:
     """Build the services; every keyword replaces the part the settings would have built.
@@ -59,7 +61,8 @@ def build_services(
     ``settings`` defaults to :class:`Settings` read from the environment. SMS is served when
     ``TWILIO_SMS_FROM`` (or ``sms_transport``) is set; email when ``SMTP_HOST`` (or
     ``email_transport``) is. ``on_start`` hooks run, after the migrations, when the services
-    start (seed a tenant's number, say); each gets the services.
+    start (seed a tenant's number, say); each gets the services. ``events_hooks`` hears
+    drafts, handoffs, failed deliveries and messages (see :class:`ChannelEvents`).
     """
     settings = settings if settings is not None else Settings()
     config = service_config or settings.service_config()
@@ -73,9 +76,20 @@ def build_services(
     sender = OutboundSender(
         transports=transports,
         ledger=stores.ledger,
-        events=stores.events,
         clock=clock,
         config=config,
+        hooks=events_hooks,
+    )
+    # Reviewer emails hear drafts and handoffs, which the sender itself never reports.
+    events_hooks = _with_reviewer_emails(settings, sender, events_hooks)
+    proactive = ProactiveSender(config=config, events=stores.events, sender=sender, clock=clock)
+    handoff = HandoffService(
+        config=config,
+        conversations=stores.conversations,
+        events=stores.events,
+        proactive=proactive,
+        clock=clock,
+        hooks=events_hooks,
     )
     review = ReviewService(
         config=config,
@@ -83,7 +97,7 @@ def build_services(
         events=stores.events,
         sender=sender,
         clock=clock,
-        notifier=review_notifier,
+        hooks=events_hooks,
     )
     conversations = ConversationService(
         config=config,
@@ -94,6 +108,9 @@ def build_services(
         approvals=stores.approvals,
         sender=sender,
         clock=clock,
+        conversations=stores.conversations,
+        handoff=handoff,
+        hooks=events_hooks,
     )
     email = (
         _email(
@@ -108,9 +125,20 @@ def build_services(
         if Channel.EMAIL in transports
         else None
     )
+    privacy = PrivacyService(
+        store=stores.privacy, config=config, clock=clock, retention=settings.retention()
+    )
     for hook in on_start:
         lifecycle.starts(hook)
-    _sweep(settings, lifecycle, conversations=conversations, review=review)
+    _sweep(
+        settings,
+        lifecycle,
+        conversations=conversations,
+        review=review,
+        privacy=privacy,
+        sender=sender,
+        handoff=handoff,
+    )
     return Services(
         config=config,
         web=web_config or settings.web_config(),
@@ -121,8 +149,10 @@ def build_services(
         sender=sender,
         conversations=conversations,
         review=review,
-        proactive=ProactiveSender(config=config, events=stores.events, sender=sender, clock=clock),
-        delivery=DeliveryTracker(ledger=stores.ledger, events=stores.events),
+        proactive=proactive,
+        delivery=DeliveryTracker(ledger=stores.ledger, events=stores.events, hooks=events_hooks),
+        handoff=handoff,
+        privacy=privacy,
         email=email,
         lifecycle=lifecycle,
     )
@@ -155,7 +185,6 @@ async def email_services(
         sender = OutboundSender(
             transports={Channel.EMAIL: transport},
             ledger=stores.ledger,
-            events=stores.events,
             clock=clock,
             config=config,
         )
@@ -172,6 +201,22 @@ async def email_services(
         yield email
     finally:
         await lifecycle.close()
+
+
+def _with_reviewer_emails(
+    settings: Settings, sender: OutboundSender, hooks: ChannelEvents | None
+) -> ChannelEvents | None:
+    """The host's hooks, joined by emails to ``WALKER_REVIEWER_EMAILS`` when email is served."""
+    reviewers = [r.strip() for r in (settings.walker_reviewer_emails or "").split(",") if r.strip()]
+    if not reviewers or Channel.EMAIL not in sender.channels:
+        return hooks
+    from walker_channels.services.email import ReviewerEmails
+    from walker_channels.services.hooks import FanOut
+
+    emails = ReviewerEmails(
+        sender=sender, reviewers=reviewers, console_url=settings.walker_console_url
+    )
+    return emails if hooks is None else FanOut(hooks, emails)
 
 
 def _transports(
@@ -281,13 +326,21 @@ def _sweep(
     *,
     conversations: ConversationService,
     review: ReviewService,
+    privacy: PrivacyService,
+    sender: OutboundSender,
+    handoff: HandoffService,
 ) -> None:
     # With queue processing the web process only accepts: a worker process sweeps.
     queued = settings.walker_webhook_processing is WebhookProcessing.QUEUE
     if settings.walker_sweep_interval <= 0 or queued:
         return
     sweeper = Sweeper(
-        conversations=conversations, review=review, interval=settings.walker_sweep_interval
+        conversations=conversations,
+        review=review,
+        interval=settings.walker_sweep_interval,
+        privacy=privacy,
+        sender=sender,
+        handoff=handoff,
     )
 
     async def start_sweeper(_: Services) -> None:

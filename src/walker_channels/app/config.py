@@ -38,6 +38,12 @@ class WebConfig(Frozen):
     webhook_processing: WebhookProcessing = WebhookProcessing.BACKGROUND
     allow_unsigned_webhooks: bool = False
     """Development only: accept webhooks without checking signatures when no token is set."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Without ``public_url``: the hosts (``name`` or ``name:port``) webhooks may be sent to."""
+    dev_mode: bool = False
+    """Development only: without ``public_url`` or ``allowed_hosts``, verify for any host."""
+    console_path: str = Field(default="/console", pattern=r"^(/[\w.~-]+)*$")
+    """Where the reviewer console is served (under the adapter's prefix); ``""``: not at all."""
 
     @field_validator("public_url")
     @classmethod

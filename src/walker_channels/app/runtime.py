@@ -20,17 +20,21 @@ from walker_channels.ports import (
     ApprovalStore,
     BriefScheduleStore,
     Clock,
+    ConversationStore,
     EventStore,
     InboundQueue,
     MessageTransport,
     MonitoringReader,
     OutboundLedger,
+    PrivacyStore,
     TenantResolver,
 )
 from walker_channels.services import (
     ConversationService,
     DeliveryTracker,
+    HandoffService,
     OutboundSender,
+    PrivacyService,
     ProactiveSender,
     ReviewService,
     ServiceConfig,
@@ -83,6 +87,16 @@ class StoreSet(Protocol):
     @property
     def monitoring(self) -> MonitoringReader:
         """The admin read side."""
+        ...
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """One record per conversation: agent or human mode, session, reply address."""
+        ...
+
+    @property
+    def privacy(self) -> PrivacyStore:
+        """Erasure of one person's data, and the retention purge."""
         ...
 
 
@@ -156,6 +170,8 @@ class Services:
     review: ReviewService
     proactive: ProactiveSender
     delivery: DeliveryTracker
+    privacy: PrivacyService
+    handoff: HandoffService
     email: EmailServices | None = None
     lifecycle: Lifecycle = field(default_factory=Lifecycle, repr=False)
 

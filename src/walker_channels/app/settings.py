@@ -12,16 +12,17 @@ Each part of the library gets a small projection (:meth:`Settings.web_config`,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from walker_channels.app.config import DEFAULT_MAX_BODY_BYTES, WebConfig, WebhookProcessing
 from walker_channels.exceptions import ConfigurationError
-from walker_channels.models import Channel
+from walker_channels.models import Channel, EscalationReason
 from walker_channels.routing import RoutingPolicy
 from walker_channels.services.config import ServiceConfig
 from walker_channels.twilio.config import DEFAULT_API_BASE_URL
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./walker-channels.db"
 """The database of a server started without ``WALKER_DATABASE_URL``: a SQLite file here."""
 T = TypeVar("T")
+_SETTINGS_ERROR_FIELD = re.compile(r'field "(\w+)"')
 STATUS_CALLBACK_PATHS = {
     Channel.WHATSAPP: "/api/v1/channels/whatsapp/status",
     Channel.SMS: "/api/v1/channels/sms/status",
@@ -54,6 +56,8 @@ class Settings(BaseSettings):
     twilio_api_base_url: str = DEFAULT_API_BASE_URL
     twilio_webhook_signing_key: SecretStr | None = None
     """Webhook shared key for HMAC-SHA256 signed webhooks (optional)."""
+    twilio_rate_per_sender: float | None = Field(default=None, gt=0, le=10_000)
+    """At most this many sends per second from one sender number (unset: no limit)."""
 
     walker_database_url: str | None = None
     """The database; unset: :data:`DEFAULT_DATABASE_URL` for servers, an error for ``db``."""
@@ -62,21 +66,52 @@ class Settings(BaseSettings):
     walker_confidence_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
     walker_agent_timeout: float = Field(default=10.0, gt=0, le=600)
     """Seconds an agent may take for one reply before the message is escalated."""
+    walker_processing_lease: float = Field(default=30.0, ge=1, le=3600)
+    """Seconds a worker holds a message without renewing; a dead worker's work waits this long."""
+    walker_coalesce_bursts: bool = False
+    """Answer the messages a person sent while the agent was busy, together, as one turn."""
     walker_trust_forwarded_headers: bool = False
     walker_max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
     walker_webhook_processing: WebhookProcessing = WebhookProcessing.BACKGROUND
     walker_allow_unsigned_webhooks: bool = False
     """Development only: accept unsigned webhooks while no Twilio auth token is configured."""
+    walker_allowed_hosts: str | None = None
+    """Comma-separated hosts (``name`` or ``name:port``) webhooks are verified for when
+    ``WALKER_PUBLIC_URL`` is not set; unset too: every webhook is refused."""
+    walker_dev_mode: bool = False
+    """Development only: without ``WALKER_PUBLIC_URL`` or ``WALKER_ALLOWED_HOSTS``, webhooks
+    are verified for whatever host a request names."""
     walker_status_callback_url: str | None = None
     """Where Twilio reports WhatsApp delivery; default: ``WALKER_PUBLIC_URL`` + the status path."""
     walker_sweep_interval: float = Field(default=30.0, ge=0)
     """Seconds between recovery sweeps (unfinished messages, overdue drafts); 0 turns them off."""
     walker_migrate_on_start: bool = True
     """Run the database migrations when the services start."""
+    walker_rate_limit_storage: str | None = None
+    """A Redis URL where every process counts ``TWILIO_RATE_PER_SENDER`` together; unset:
+    each process holds it alone (needs the ``ratelimit`` extra)."""
     walker_email_templates: str | None = None
     """A directory of the host's own email templates (added to the built-in ones)."""
+    walker_console_path: str = "/console"
+    """Where the reviewer console is served (below the router's prefix); empty: not served."""
     walker_demo_token: SecretStr | None = None
     """The demo's API token (``walker-channels demo``); unset: a new one each start."""
+    walker_retention_days: int | None = Field(default=None, gt=0)
+    """Days message text is kept (events, decided drafts); unset: for ever. Counts stay."""
+
+    walker_handoff_idle_timeout: float = Field(default=3600.0, ge=0)
+    """Seconds a conversation taken over by a human may stay without a message either way
+    before it goes back to the agent; 0: it stays with the human until released."""
+    walker_handoff_keywords: str | None = None
+    """Comma-separated words (``human,agent``) a person writes, alone, to ask for a human."""
+    walker_reviewer_emails: str | None = None
+    """Comma-separated addresses emailed when a draft waits or is overdue and when a handoff
+    starts (needs ``SMTP_*``)."""
+    walker_console_url: str | None = None
+    """The page those emails link to (the reviewer console, or the host's own)."""
+    walker_handoff_reasons: str | None = None
+    """Comma-separated escalation reasons (``agent_error,agent_timeout``) that also hand the
+    conversation to a human."""
 
     langflow_base_url: str | None = None
     langflow_api_key: SecretStr | None = None
@@ -87,6 +122,9 @@ class Settings(BaseSettings):
     """The confidence of a flow reply that reports none (Langflow reports none by default)."""
     langflow_confidence_path: str | None = None
     """Where in the flow's output the confidence is, when it reports one."""
+    langflow_content_component: str | None = None
+    """The component (its id) that gets the message content as a tweak; unset: the content is
+    appended to ``input_value`` (see docs/message-content.md)."""
 
     smtp_host: str | None = None
     smtp_port: int | None = Field(default=None, gt=0, lt=65536)
@@ -108,6 +146,11 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             names = (str(error["loc"][0]).upper() for error in exc.errors() if error["loc"])
             raise ConfigurationError(f"invalid settings: check {', '.join(names)}") from None
+        except SettingsError as exc:
+            # A JSON field (LANGFLOW_TENANT_FLOWS) that is not JSON: named by the field only.
+            field = _SETTINGS_ERROR_FIELD.search(str(exc))
+            name = field.group(1).upper() if field else "the JSON-valued variables"
+            raise ConfigurationError(f"invalid settings: check {name} (it takes JSON)") from None
 
     def web_config(self) -> WebConfig:
         """The HTTP layer's part of these settings."""
@@ -119,10 +162,13 @@ class Settings(BaseSettings):
             max_body_bytes=self.walker_max_body_bytes,
             webhook_processing=self.walker_webhook_processing,
             allow_unsigned_webhooks=self.walker_allow_unsigned_webhooks,
+            allowed_hosts=_comma_separated(self.walker_allowed_hosts),
+            dev_mode=self.walker_dev_mode,
+            console_path=self.walker_console_path.rstrip("/"),
         )
 
     def service_config(self) -> ServiceConfig:
-        """The services' part: the pseudonym key, the confidence threshold, the agent timeout."""
+        """The services' part: the pseudonym key, routing, the agent timeout, leases, bursts."""
         if self.walker_pseudonym_key is None:
             raise ConfigurationError(
                 "set WALKER_PSEUDONYM_KEY: a long random secret that keeps people's pseudonyms "
@@ -132,7 +178,26 @@ class Settings(BaseSettings):
             pseudonym_key=self.walker_pseudonym_key,
             routing=RoutingPolicy(threshold=self.walker_confidence_threshold),
             agent_timeout=timedelta(seconds=self.walker_agent_timeout),
+            processing_lease=timedelta(seconds=self.walker_processing_lease),
+            coalesce_bursts=self.walker_coalesce_bursts,
+            handoff_keywords=frozenset(_comma_separated(self.walker_handoff_keywords)),
+            handoff_reasons=self._handoff_reasons(),
+            handoff_idle_timeout=_seconds_or_none(self.walker_handoff_idle_timeout),
         )
+
+    def _handoff_reasons(self) -> frozenset[EscalationReason]:
+        names = _comma_separated(self.walker_handoff_reasons)
+        known = {reason.value for reason in EscalationReason}
+        if any(name not in known for name in names):
+            raise ConfigurationError(
+                f"invalid settings: WALKER_HANDOFF_REASONS takes {', '.join(sorted(known))}"
+            )
+        return frozenset(EscalationReason(name) for name in names)
+
+    def retention(self) -> timedelta | None:
+        """How long message text is kept (``WALKER_RETENTION_DAYS``); ``None``: for ever."""
+        days = self.walker_retention_days
+        return None if days is None else timedelta(days=days)
 
     def database_url(self) -> str:
         """The database a server uses: ``WALKER_DATABASE_URL``, else the SQLite default."""
@@ -158,6 +223,8 @@ class Settings(BaseSettings):
                 api_base_url=self.twilio_api_base_url,
                 sender=sender or None,
                 status_callback=self._status_callback(channel),
+                rate_per_sender=self.twilio_rate_per_sender,
+                rate_limit_storage=self.walker_rate_limit_storage,
             ),
         )
 
@@ -199,6 +266,7 @@ class Settings(BaseSettings):
                 timeout=self.walker_agent_timeout,
                 default_confidence=self.langflow_default_confidence,
                 confidence_path=self.langflow_confidence_path,
+                content_component=self.langflow_content_component,
             ),
         )
 
@@ -225,6 +293,7 @@ _TWILIO_VARIABLES = {
     "auth_token": "TWILIO_AUTH_TOKEN",
     "api_base_url": "TWILIO_API_BASE_URL",
     "status_callback": "WALKER_STATUS_CALLBACK_URL or WALKER_PUBLIC_URL",
+    "rate_limit_storage": "WALKER_RATE_LIMIT_STORAGE",
 }
 _LANGFLOW_VARIABLES = {
     "base_url": "LANGFLOW_BASE_URL",
@@ -233,8 +302,17 @@ _LANGFLOW_VARIABLES = {
     "tenant_flows": "LANGFLOW_TENANT_FLOWS",
     "default_confidence": "LANGFLOW_DEFAULT_CONFIDENCE",
     "confidence_path": "LANGFLOW_CONFIDENCE_PATH",
+    "content_component": "LANGFLOW_CONTENT_COMPONENT",
     "timeout": "WALKER_AGENT_TIMEOUT",
 }
+
+
+def _seconds_or_none(seconds: float) -> timedelta | None:
+    return timedelta(seconds=seconds) if seconds > 0 else None
+
+
+def _comma_separated(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
 def _validated(variables: Mapping[str, str], build: Callable[[], T]) -> T:

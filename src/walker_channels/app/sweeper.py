@@ -1,4 +1,4 @@
-"""The sweep loop: finish queued messages nobody holds, expire overdue drafts.
+"""The sweep loop: finish queued messages nobody holds, expire overdue drafts, purge old text.
 
 In a web process it is the recovery loop: a webhook's background work can die with its
 process, the message stays queued under a lease, and the loop picks it up once the lease runs
@@ -13,7 +13,14 @@ import asyncio
 import logging
 from contextlib import suppress
 
-from walker_channels.services import ConversationService, ReviewService
+from walker_channels.failures import failure_report
+from walker_channels.services import (
+    ConversationService,
+    HandoffService,
+    OutboundSender,
+    PrivacyService,
+    ReviewService,
+)
 
 logger = logging.getLogger("walker_channels.app.sweeper")
 
@@ -29,6 +36,9 @@ class Sweeper:
         review: ReviewService,
         interval: float,
         batch: int = 10,
+        privacy: PrivacyService | None = None,
+        sender: OutboundSender | None = None,
+        handoff: HandoffService | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("the sweep interval must be positive")
@@ -36,6 +46,9 @@ class Sweeper:
         self._review = review
         self._interval = interval
         self._batch = batch
+        self._privacy = privacy
+        self._sender = sender
+        self._handoff = handoff
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -59,17 +72,28 @@ class Sweeper:
         """
         processed = await self._conversations.process_pending(limit=self._batch)
         await self._review.expire_due(limit=self._batch)
-        return bool(processed)
+        if self._privacy is not None:
+            await self._privacy.purge_due()  # a no-op unless WALKER_RETENTION_DAYS is set
+        settled = 0
+        if self._sender is not None:
+            # Sends left unknown, failed for now, or pending by a dead worker.
+            settled = await self._sender.settle_due(limit=self._batch)
+        if self._handoff is not None:
+            # Human-mode conversations idle for WALKER_HANDOFF_IDLE_TIMEOUT go back to the agent.
+            await self._handoff.release_idle(limit=self._batch)
+        return bool(processed) or settled > 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep until ``stop`` is set; a pass under way is finished first."""
         while not stop.is_set():
             try:
                 busy = await self.sweep()
-            except Exception:
+            except Exception as exc:
                 # A failed pass leaves its work where it was (leased, so it is not retried at
                 # once); the next pass tries again.
-                logger.exception("a sweep failed; retrying in %s s", self._interval)
+                logger.error(
+                    "a sweep failed; retrying in %s s: %s", self._interval, failure_report(exc)
+                )
                 busy = False
             if not busy:
                 with suppress(TimeoutError):

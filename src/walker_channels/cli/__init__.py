@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "walker_channels.cli.db",
     "walker_channels.cli.briefs",
     "walker_channels.cli.worker",
+    "walker_channels.cli.erase",
+    "walker_channels.cli.retention",
 )
 """The core's command modules, each with ``register(subparsers)``."""
 ENTRY_POINT_GROUP = "walker_channels.cli"

@@ -58,7 +58,12 @@ async def run_worker(
     # The worker sweeps itself; the web processes' recovery loop is not needed here.
     services = build_services(Settings(walker_sweep_interval=0), **overrides)
     sweeper = Sweeper(
-        conversations=services.conversations, review=services.review, interval=idle, batch=batch
+        conversations=services.conversations,
+        review=services.review,
+        interval=idle,
+        batch=batch,
+        privacy=services.privacy,
+        sender=services.sender,
     )
     stop = stop or _stopped_by_signals()
     try:

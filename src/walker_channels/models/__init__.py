@@ -14,6 +14,12 @@ from walker_channels.models.approvals import (
 from walker_channels.models.auth import Principal
 from walker_channels.models.base import AwareDatetime, JsonObject
 from walker_channels.models.briefs import BriefMetric, CampaignUpdate
+from walker_channels.models.conversations import (
+    Conversation,
+    ConversationMode,
+    ConversationQuery,
+    ConversationView,
+)
 from walker_channels.models.events import (
     EVENT_ADAPTER,
     ApprovedEvent,
@@ -23,12 +29,17 @@ from walker_channels.models.events import (
     EscalatedEvent,
     EventType,
     ExpiredEvent,
+    HandoffEndedEvent,
+    HandoffStartedEvent,
+    HumanReplyEvent,
     InboundEvent,
     OutboundEvent,
     OutboundFailedEvent,
     RejectedEvent,
 )
-from walker_channels.models.inbox import QueuedInbound, SessionMark
+from walker_channels.models.health import QueueStats
+from walker_channels.models.inbox import HeldReply, QueuedInbound, SessionMark
+from walker_channels.models.inputs import RequestDate, RequestDatetime
 from walker_channels.models.messages import (
     Address,
     Channel,
@@ -60,7 +71,15 @@ from walker_channels.models.monitoring import (
     Scope,
     StatsQuery,
 )
-from walker_channels.models.outbound import OutboundRecord, OutboundState
+from walker_channels.models.outbound import (
+    LookupResult,
+    LookupVerdict,
+    OutboundPayload,
+    OutboundRecord,
+    OutboundState,
+    Settlement,
+)
+from walker_channels.models.privacy import ErasureRecord, ErasureRequest, RetentionReport
 from walker_channels.models.schedules import BriefRunState, BriefSchedule
 
 __all__ = [
@@ -80,8 +99,12 @@ __all__ = [
     "CampaignUpdate",
     "Channel",
     "ConfidenceBucket",
+    "Conversation",
     "ConversationEvent",
+    "ConversationMode",
+    "ConversationQuery",
     "ConversationStats",
+    "ConversationView",
     "Decision",
     "DeliveryStatus",
     "DeliveryStatusEvent",
@@ -89,10 +112,16 @@ __all__ = [
     "Direction",
     "EmailAttachment",
     "EmailContent",
+    "ErasureRecord",
+    "ErasureRequest",
     "EscalatedEvent",
     "EscalationReason",
     "EventType",
     "ExpiredEvent",
+    "HandoffEndedEvent",
+    "HandoffStartedEvent",
+    "HeldReply",
+    "HumanReplyEvent",
     "InboundEvent",
     "InboundMessage",
     "InteractiveKind",
@@ -101,23 +130,31 @@ __all__ = [
     "Location",
     "LogEntry",
     "LogQuery",
+    "LookupResult",
+    "LookupVerdict",
     "Media",
     "OutboundEvent",
     "OutboundFailedEvent",
     "OutboundMessage",
+    "OutboundPayload",
     "OutboundRecord",
     "OutboundState",
     "Page",
     "Principal",
+    "QueueStats",
     "QueuedInbound",
     "Referral",
     "RejectedEvent",
     "ReplyTo",
+    "RequestDate",
+    "RequestDatetime",
+    "RetentionReport",
     "RiskLevel",
     "Scope",
     "SendOptions",
     "SendResult",
     "SessionMark",
+    "Settlement",
     "SlaStatus",
     "StatsQuery",
     "StructuredParts",

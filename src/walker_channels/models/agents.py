@@ -14,7 +14,8 @@ class AgentRequest(StructuredParts):
     """One turn of a conversation handed to an agent.
 
     The :class:`~walker_channels.models.StructuredParts` of the person's message come with it;
-    runners that take only text add :meth:`content_block` to it.
+    runners that take only text append :meth:`content_block` to it
+    (:func:`walker_channels.agents.text_with_content`).
     """
 
     tenant_id: str
@@ -33,9 +34,10 @@ class AgentRequest(StructuredParts):
         """The structured parts of the message as a compact JSON object; ``{}`` if it has none.
 
         Only the parts present appear, each without its empty fields, e.g.
-        ``{"location": {"latitude": 52.52, "longitude": 13.405}, "forwarded": true}``. Media are
-        listed by content type: their URLs need the provider's credentials, so an agent cannot
-        open them. A quoted message appears by id only, never with its sender's number.
+        ``{"location": {"latitude": 52.52, "longitude": 13.405}, "forwarded": true}``. Each
+        media item gives its URL and content type, in the order sent (a provider may require
+        its credentials to open the URL). A quoted message appears by id only, never with its
+        sender's number.
         """
         block: JsonObject = {}
         parts: dict[str, BaseModel | None] = {
@@ -53,7 +55,7 @@ class AgentRequest(StructuredParts):
         if self.frequently_forwarded:
             block["frequently_forwarded"] = True
         if self.media:
-            block["media"] = [item.content_type or "unknown" for item in self.media]
+            block["media"] = [_compact(item) for item in self.media]
         return block
 
 

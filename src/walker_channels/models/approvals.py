@@ -58,8 +58,9 @@ class Approval(Frozen):
     channel: Channel
     participant: str
     """The person's keyed pseudonym (safe to show)."""
-    recipient: Address = Field(repr=False)
-    """Where the reply goes; never shown in admin output."""
+    recipient: Address | None = Field(default=None, repr=False)
+    """Where the reply goes; never shown in admin output. ``None`` once no send can need it
+    (cleared by :meth:`~walker_channels.ports.ApprovalStore.clear_recipient`)."""
     agent_type: str
     action_type: str = "send_reply"
     action_data: JsonObject = Field(default_factory=dict)

@@ -24,6 +24,9 @@ class EventType(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     DELIVERY_STATUS = "delivery_status"
+    HANDOFF_STARTED = "handoff_started"
+    HUMAN_REPLY = "human_reply"
+    HANDOFF_ENDED = "handoff_ended"
 
 
 class Direction(StrEnum):
@@ -134,6 +137,39 @@ class DeliveryStatusEvent(_Event):
     error_code: str | None = None
 
 
+class _HandoffEvent(_Event):
+    conversation_id: str
+    agent_id: str | None = None
+    """The agent the conversation was taken from (it asked, or it serves the tenant)."""
+
+
+class HandoffStartedEvent(_HandoffEvent):
+    """A human took the conversation over; ``by`` is a user id, ``person`` or ``agent``."""
+
+    type: Literal[EventType.HANDOFF_STARTED] = EventType.HANDOFF_STARTED
+    by: str
+    reason: str
+    """``takeover``, ``keyword``, ``agent_request`` or an escalation reason."""
+
+
+class HumanReplyEvent(_HandoffEvent):
+    """A human answered in a conversation they took over (the send has its own event)."""
+
+    type: Literal[EventType.HUMAN_REPLY] = EventType.HUMAN_REPLY
+    direction: ClassVar[Direction] = Direction.OUTBOUND
+    by: str
+    send_key: str
+    state: str
+    """The send's ledger state when it returned: ``sent``, ``failed`` or ``unknown``."""
+
+
+class HandoffEndedEvent(_HandoffEvent):
+    """The conversation went back to the agent; ``by`` is a user id or ``system:idle``."""
+
+    type: Literal[EventType.HANDOFF_ENDED] = EventType.HANDOFF_ENDED
+    by: str
+
+
 ConversationEvent = Annotated[
     InboundEvent
     | OutboundEvent
@@ -142,7 +178,10 @@ ConversationEvent = Annotated[
     | ApprovedEvent
     | RejectedEvent
     | ExpiredEvent
-    | DeliveryStatusEvent,
+    | DeliveryStatusEvent
+    | HandoffStartedEvent
+    | HumanReplyEvent
+    | HandoffEndedEvent,
     Field(discriminator="type"),
 ]
 """Any conversation event, discriminated by ``type``."""

@@ -29,9 +29,13 @@ class LogQuery(Frozen):
     """Exclusive upper bound."""
     channel: Channel | None = None
     direction: Direction | None = None
+    participant: str | None = None
+    """One person's pseudonym: their conversation only."""
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = None
     """Opaque: the ``next_cursor`` of the previous page."""
+    preview_length: int = Field(default=50, ge=1, le=2000)
+    """How many characters of each message the (redacted) preview keeps."""
 
 
 class LogEntry(Frozen):
@@ -49,6 +53,10 @@ class LogEntry(Frozen):
     confidence: float | None = None
     response_time_ms: float | None = None
     session_id: str | None = None
+    error_code: str | None = None
+    """A failed send's or a delivery report's provider error code."""
+    outcome_unknown: bool = False
+    """A send attempt that may have reached the provider (see the unsettled sends)."""
 
 
 class Page(Frozen, Generic[T]):
@@ -104,6 +112,12 @@ class ConversationStats(Frozen):
     hourly_distribution: tuple[int, ...]
     """Inbound messages per hour of day (UTC), 24 entries."""
     top_agents: tuple[AgentCount, ...]
+    unknown_recipient_messages: int | None = None
+    """Messages to a number no tenant owns; only in a read over every tenant, else ``None``."""
+    handoffs_total: int = 0
+    """Conversations handed to a human (``handoff_started`` events)."""
+    human_replies_total: int = 0
+    """Messages a human sent in a conversation they took over (``human_reply`` events)."""
 
 
 class AgentAnalytics(Frozen):
@@ -117,3 +131,7 @@ class AgentAnalytics(Frozen):
     success_rate: float | None
     error_rate: float | None
     uptime: float | None
+    handoffs: int = 0
+    """Conversations handed from this agent to a human."""
+    human_replies: int = 0
+    """Messages humans sent in the conversations taken from this agent."""

@@ -8,9 +8,11 @@ from enum import StrEnum
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from walker_channels.models.approvals import EscalationReason
 from walker_channels.models.base import Frozen
 from walker_channels.privacy import pseudonymize
 from walker_channels.routing import RoutingPolicy
+from walker_channels.services.send_policy import SendRecoveryPolicy
 from walker_channels.sessions import DEFAULT_SESSION_TIMEOUT
 
 DEFAULT_HOLDING_MESSAGE = (
@@ -43,8 +45,15 @@ class ServiceConfig(Frozen):
     tenant_agents: Mapping[str, str] = Field(default_factory=dict)
     """Which Walker Agent serves each tenant (``AgentRequest.agent_id``; runners pick by it)."""
     agent_timeout: timedelta = timedelta(seconds=10)
-    processing_lease: timedelta = timedelta(minutes=2)
-    """How long a worker holds an accepted message; after it, recovery may take it over."""
+    processing_lease: timedelta = timedelta(seconds=30)
+    """How long a claim holds an accepted message without renewal. A live worker renews it
+    (every third of it) while it works, so only a dead worker's messages wait this long."""
+    coalesce_bursts: bool = False
+    """Answer the messages a person sent while the agent was busy with one turn, together."""
+    max_reply_parts: int = Field(default=10, ge=1)
+    """A reply longer than the channel's limit is sent in up to this many parts, else escalated."""
+    send_recovery: SendRecoveryPolicy = Field(default_factory=SendRecoveryPolicy)
+    """How failed sends are retried and unknown ones looked up (``OutboundSender.settle_due``)."""
     max_attempts: int = Field(default=3, ge=1)
     """Runs of the agent for one message; a message that keeps crashing is escalated after."""
     approval_deadline: timedelta | None = timedelta(hours=24)
@@ -55,6 +64,13 @@ class ServiceConfig(Frozen):
     routing: RoutingPolicy = Field(default_factory=RoutingPolicy)
     session_timeout: timedelta = DEFAULT_SESSION_TIMEOUT
     preview_length: int = Field(default=50, ge=1)
+    handoff_keywords: frozenset[str] = frozenset()
+    """A message that is one of these words (any case, punctuation aside) asks for a human."""
+    handoff_reasons: frozenset[EscalationReason] = frozenset()
+    """Escalations for these reasons also hand the conversation to a human."""
+    handoff_idle_timeout: timedelta | None = timedelta(hours=1)
+    """A human-mode conversation this long without a message either way goes back to the
+    agent; ``None``: it stays with the human until released."""
 
     def agent_for(self, tenant_id: str) -> str | None:
         """The agent configured for ``tenant_id``, if any."""
@@ -75,7 +91,12 @@ class ServiceConfig(Frozen):
         return value
 
     @field_validator(
-        "agent_timeout", "processing_lease", "approval_deadline", "review_sla", "session_timeout"
+        "agent_timeout",
+        "processing_lease",
+        "approval_deadline",
+        "review_sla",
+        "session_timeout",
+        "handoff_idle_timeout",
     )
     @classmethod
     def _positive(cls, value: timedelta | None) -> timedelta | None:
@@ -85,13 +106,21 @@ class ServiceConfig(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> ServiceConfig:
-        if self.processing_lease <= self.agent_timeout:
-            raise ValueError("processing_lease must be longer than agent_timeout")
         if self.expiry_policy is ExpiryPolicy.FALLBACK and not (
             self.expiry_fallback_text and self.expiry_fallback_text.strip()
         ):
             raise ValueError("the fallback expiry policy needs expiry_fallback_text")
         return self
+
+    @field_validator("handoff_keywords")
+    @classmethod
+    def _folded(cls, value: frozenset[str]) -> frozenset[str]:
+        return frozenset(word.strip().casefold() for word in value if word.strip())
+
+    def asks_for_human(self, text: str) -> bool:
+        """Whether a line of ``text`` is one of the handoff keywords."""
+        lines = (line.strip().strip(".,!?¡¿").strip().casefold() for line in text.splitlines())
+        return any(line in self.handoff_keywords for line in lines)
 
     def pseudonym(self, identifier: str) -> str:
         """The keyed pseudonym of an address value (phone number or email)."""

@@ -3,34 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 
 from walker_channels.exceptions import MessageRejected
+from walker_channels.failures import failure_report
 from walker_channels.models import (
     AgentReply,
     AgentRequest,
     ApprovalStatus,
     Channel,
+    Conversation,
+    ConversationMode,
     EscalationReason,
+    HeldReply,
     InboundEvent,
     InboundMessage,
     OutboundMessage,
+    OutboundRecord,
+    OutboundState,
     QueuedInbound,
 )
 from walker_channels.ports import (
     AgentRunner,
     ApprovalStore,
+    ChannelEvents,
     Clock,
+    ConversationStore,
     EventStore,
     InboundQueue,
     TenantResolver,
 )
 from walker_channels.routing import Route, escalation_for_failure, route_reply
 from walker_channels.services.agent_call import ask_agent
+from walker_channels.services.bursts import merged_turn
 from walker_channels.services.config import ServiceConfig
 from walker_channels.services.escalation import Escalator
-from walker_channels.services.keys import inbound_key
+from walker_channels.services.handoff import HandoffService
+from walker_channels.services.hooks import Hooks
+from walker_channels.services.keys import conversation_key, inbound_key, reply_part_cause
 from walker_channels.services.outbound import OutboundSender
 from walker_channels.services.outcomes import (
     REPLY_OUTCOMES,
@@ -38,10 +51,15 @@ from walker_channels.services.outcomes import (
     Handled,
     ProcessOutcome,
 )
+from walker_channels.services.proactive import ProactiveSender
 from walker_channels.services.sending import SendContext, SendPurpose
 from walker_channels.sessions import session_id_for
+from walker_channels.texts import split_text
 
 log = logging.getLogger(__name__)
+
+HANDOFF_FLAG = "handoff"
+"""The key of ``AgentReply.metadata`` by which an agent asks for a human (``true``)."""
 
 
 class ConversationService:
@@ -49,7 +67,11 @@ class ConversationService:
 
     :meth:`accept` is what a webhook does before answering the provider; :meth:`process` runs
     the agent and replies or escalates; :meth:`process_pending` finishes messages whose worker
-    died. Every send is keyed by the inbound message, so no path ever replies twice.
+    died. Every send is keyed by the inbound message, so no path ever replies twice. The
+    messages of one conversation are answered one at a time, in order: the queue lets only a
+    conversation's oldest message be claimed, and whoever finishes one answers the next.
+    While a human has the conversation (:class:`HandoffService`), its messages are recorded
+    and the agent is not run.
     """
 
     def __init__(
@@ -63,8 +85,22 @@ class ConversationService:
         approvals: ApprovalStore,
         sender: OutboundSender,
         clock: Clock,
+        conversations: ConversationStore,
+        handoff: HandoffService | None = None,
+        hooks: ChannelEvents | None = None,
     ) -> None:
+        """``handoff`` defaults to one over the same stores, sender and hooks."""
         self._config = config
+        self._conversations = conversations
+        self._handoff = handoff or HandoffService(
+            config=config,
+            conversations=conversations,
+            events=events,
+            proactive=ProactiveSender(config=config, events=events, sender=sender, clock=clock),
+            clock=clock,
+            hooks=hooks,
+        )
+        self._hooks = Hooks(hooks)
         self._tenants = tenants
         self._events = events
         self._queue = queue
@@ -72,7 +108,12 @@ class ConversationService:
         self._sender = sender
         self._clock = clock
         self._escalator = Escalator(
-            approvals=approvals, events=events, sender=sender, clock=clock, config=config
+            approvals=approvals,
+            events=events,
+            sender=sender,
+            clock=clock,
+            config=config,
+            hooks=self._hooks,
         )
 
     async def handle(self, message: InboundMessage) -> Handled:
@@ -89,38 +130,51 @@ class ConversationService:
         tenant_id = await self._tenants.resolve(message.recipient)
         if tenant_id is None:
             return await self._accept_unknown(message, participant)
+        conversation = await self._note(tenant_id, message, participant)
         item = QueuedInbound(
             id=message.provider_message_id,
             message=message,
             tenant_id=tenant_id,
-            session_id=await self._session_for(tenant_id, message.channel, participant),
+            session_id=conversation.session_id or "",
+            conversation=conversation.id,
             enqueued_at=self._clock.now(),
         )
         # Queue first, record second: a crash in between leaves an entry that recovery finds
         # (and process() records the inbound event then); the other order could lose it.
-        await self._queue.enqueue(item)
-        if not await self._events.append(self._inbound_event(item, participant)):
+        queued = await self._queue.enqueue(item)
+        event = self._inbound_event(item, participant)
+        if not await self._events.append(event):
+            if queued:
+                # Recorded before and no longer queued: answered already. Drop the new entry,
+                # or it would hold up the conversation's next message until a sweep.
+                await self._queue.complete(item.id)
             return AcceptOutcome.DUPLICATE
+        await self._hooks.message_received(event)
         return AcceptOutcome.ACCEPTED
 
     async def process(self, item_id: str) -> ProcessOutcome:
-        """Claim the queued message ``item_id`` and answer it (or see that it was answered)."""
-        claimed = await self._queue.claim(
-            now=self._clock.now(), lease=self._config.processing_lease, item_id=item_id
-        )
+        """Claim the queued message ``item_id`` and answer it (or see that it was answered).
+
+        Then answer the messages of its conversation that arrived meanwhile, one at a time.
+        ``NOT_CLAIMED`` when another worker holds it, or an earlier message of the same
+        conversation is still being answered (whoever answers that one answers this next).
+        """
+        claimed = await self._claim(item_id=item_id)
         if not claimed:
             return ProcessOutcome.NOT_CLAIMED
-        return await self._work(claimed[0])
+        outcome = await self._work(claimed[0])
+        await self._continue(claimed[0].conversation)
+        return outcome
 
     async def process_pending(self, limit: int = 10) -> Sequence[ProcessOutcome]:
         """Finish up to ``limit`` queued messages nobody holds (never started, or worker died).
 
-        Entries that fail stay queued for the next sweep; their errors are raised together
-        as an :class:`ExceptionGroup` after the others are done.
+        At most one message per conversation is taken (its oldest), so the batch runs
+        concurrently without breaking any conversation's order. Entries that fail stay queued
+        for the next sweep; their errors are raised together as an :class:`ExceptionGroup`
+        after the others are done.
         """
-        claimed = await self._queue.claim(
-            now=self._clock.now(), lease=self._config.processing_lease, limit=limit
-        )
+        claimed = await self._claim(limit=limit)
         results = await asyncio.gather(*(self._work(i) for i in claimed), return_exceptions=True)
         outcomes: list[ProcessOutcome] = []
         errors: list[Exception] = []
@@ -135,15 +189,69 @@ class ConversationService:
             raise ExceptionGroup("some queued messages could not be processed", errors)
         return outcomes
 
+    async def _claim(
+        self, *, limit: int = 1, item_id: str | None = None, conversation: str | None = None
+    ) -> Sequence[QueuedInbound]:
+        return await self._queue.claim(
+            now=self._clock.now(),
+            lease=self._config.processing_lease,
+            limit=limit,
+            item_id=item_id,
+            conversation=conversation,
+        )
+
+    async def _continue(self, conversation: str) -> None:
+        # Failures are left to the sweeper: the entry stays queued under its lease.
+        while claimed := await self._claim(conversation=conversation):
+            try:
+                await self._work(claimed[0])
+            except Exception as exc:
+                log.error(
+                    "processing message %s failed; it stays queued: %s",
+                    claimed[0].id,
+                    failure_report(exc),
+                )
+                return
+
     async def _work(self, item: QueuedInbound) -> ProcessOutcome:
-        participant = self._config.pseudonym(item.message.sender.value)
-        # A no-op normally; records the message when a crash came between queueing and recording.
-        await self._events.append(self._inbound_event(item, participant))
-        outcome = await self._resume(item)
-        if outcome is None:
-            outcome = await self._answer(item)
-        await self._queue.complete(item.id)
+        async with self._lease_kept(item.id):
+            turn = item
+            if self._config.coalesce_bursts:
+                joined = await self._queue.gather(item.id)
+                for entry in joined:
+                    await self._record_inbound(entry)
+                turn = merged_turn(item, joined)
+            # A no-op normally; records the message when a crash came between queueing and
+            # recording.
+            await self._record_inbound(item)
+            outcome = await self._resume(turn)
+            if outcome is None:
+                outcome = await self._for_human(turn)
+            if outcome is None:
+                outcome = await self._answer(turn)
+            await self._queue.complete(item.id)
         return outcome
+
+    @contextlib.asynccontextmanager
+    async def _lease_kept(self, item_id: str) -> AsyncIterator[None]:
+        """Renew ``item_id``'s lease while the block runs, so a slow agent is not taken for dead."""
+        renewer = asyncio.create_task(self._renew(item_id))
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew(self, item_id: str) -> None:
+        lease = self._config.processing_lease
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                await self._queue.renew(item_id, now=self._clock.now(), lease=lease)
+            except Exception as exc:
+                # The next renewal may succeed; if none does, recovery takes the message over.
+                log.warning("renewing the lease of %s failed: %s", item_id, type(exc).__name__)
 
     async def _resume(self, item: QueuedInbound) -> ProcessOutcome | None:
         approval = await self._escalator.existing(item)
@@ -151,9 +259,16 @@ class ConversationService:
             if approval.status is ApprovalStatus.PENDING:
                 await self._escalator.finish(approval)
             return ProcessOutcome.ALREADY_HANDLED
-        if await self._sender.record(SendPurpose.REPLY.key(item.id)) is not None:
+        if item.reply is not None:
+            # A reply in parts was being sent: send what is left of the same reply.
+            return await self._send_reply(item, item.reply, resuming=True)
+        if await self._previous_send(SendPurpose.REPLY.key(item.id)) is not None:
             return ProcessOutcome.ALREADY_HANDLED
         return None
+
+    async def _previous_send(self, key: str) -> OutboundRecord | None:
+        """The send an earlier run reserved under ``key``, if any (left pending: unknown now)."""
+        return await self._sender.recover(key)
 
     async def _answer(self, item: QueuedInbound) -> ProcessOutcome:
         if item.attempts > self._config.max_attempts:
@@ -173,35 +288,68 @@ class ConversationService:
             tenant_id=item.tenant_id,
             agent_id=turn.reply.agent_id,
         )
+        if turn.reply.metadata.get(HANDOFF_FLAG) is True:
+            return await self._agent_handoff(item, turn.reply, turn.response_time_ms, route)
         if not route.send:
             return await self._escalate(item, route, turn.reply, turn.response_time_ms)
-        return await self._reply(item, turn.reply, turn.response_time_ms)
-
-    async def _reply(
-        self, item: QueuedInbound, reply: AgentReply, response_time_ms: float
-    ) -> ProcessOutcome:
-        message = item.message
-        outbound = OutboundMessage(
-            channel=message.channel, to=message.sender, sender=message.recipient, text=reply.text
-        )
-        try:
-            receipt = await self._sender.send(
-                outbound,
-                SendContext(
-                    purpose=SendPurpose.REPLY,
-                    cause=item.id,
-                    tenant_id=item.tenant_id,
-                    agent_id=reply.agent_id,
-                    confidence=reply.confidence,
-                    response_time_ms=response_time_ms,
-                    session_id=item.session_id,
-                ),
-            )
-        except MessageRejected:
-            # The channel cannot carry this reply (too long, say): a reviewer can edit it.
+        held = HeldReply(reply=turn.reply, response_time_ms=turn.response_time_ms)
+        parts = self._parts(item, held.reply.text)
+        if parts is None:
+            # Too long for the channel and no place to cut it: a reviewer can shorten it.
             reason = EscalationReason.INVALID_REPLY
-            return await self._escalate(item, reason, reply, response_time_ms)
-        return REPLY_OUTCOMES[receipt.state]
+            return await self._escalate(item, reason, held.reply, held.response_time_ms)
+        if len(parts) > 1:
+            # Kept with the message, so a crash between parts resumes this reply, not a new one.
+            await self._queue.hold_reply(item.id, held)
+        return await self._send_reply(item, held)
+
+    def _parts(self, item: QueuedInbound, text: str) -> list[str] | None:
+        limit = self._sender.text_limit(item.message.channel)
+        if limit is None:
+            return [text]
+        parts = split_text(text, limit)
+        if parts is None or len(parts) > self._config.max_reply_parts:
+            return None
+        return parts
+
+    async def _send_reply(
+        self, item: QueuedInbound, held: HeldReply, *, resuming: bool = False
+    ) -> ProcessOutcome:
+        """Send the reply's parts in order, each under its own key; stop at a failed one."""
+        parts = self._parts(item, held.reply.text) or [held.reply.text]
+        message = item.message
+        outcome = ProcessOutcome.REPLIED
+        for number, text in enumerate(parts, start=1):
+            context = SendContext(
+                purpose=SendPurpose.REPLY,
+                cause=reply_part_cause(item.id, number),
+                tenant_id=item.tenant_id,
+                agent_id=held.reply.agent_id,
+                confidence=held.reply.confidence,
+                response_time_ms=held.response_time_ms,
+                session_id=item.session_id,
+                data={"part": number, "parts": len(parts)} if len(parts) > 1 else {},
+            )
+            if resuming:
+                await self._previous_send(context.key)
+            outbound = OutboundMessage(
+                channel=message.channel, to=message.sender, sender=message.recipient, text=text
+            )
+            try:
+                receipt = await self._sender.send(outbound, context)
+            except MessageRejected:
+                if number == 1:
+                    # The channel cannot carry this reply at all: a reviewer can edit it.
+                    reason = EscalationReason.INVALID_REPLY
+                    return await self._escalate(item, reason, held.reply, held.response_time_ms)
+                log.warning("part %d of the reply to %s was refused", number, item.id)
+                return ProcessOutcome.REPLY_FAILED
+            if receipt.state is OutboundState.UNKNOWN:
+                # Probably delivered: the remaining parts still go, but the outcome says so.
+                outcome = ProcessOutcome.REPLY_UNCONFIRMED
+            elif receipt.state is not OutboundState.SENT:
+                return REPLY_OUTCOMES[receipt.state]
+        return outcome
 
     async def _escalate(
         self,
@@ -212,7 +360,39 @@ class ConversationService:
     ) -> ProcessOutcome:
         route = why if isinstance(why, Route) else escalation_for_failure(why)
         await self._escalator.escalate(item, route, reply, response_time_ms)
+        if route.reason in self._config.handoff_reasons:
+            agent = reply.agent_id if reply else None
+            await self._handoff.start(
+                item.conversation, by="agent", reason=route.reason.value, agent_id=agent
+            )
         return ProcessOutcome.ESCALATED
+
+    async def _for_human(self, item: QueuedInbound) -> ProcessOutcome | None:
+        """``HUMAN`` while a human has the conversation; ``HANDED_OFF`` if the person asks."""
+        conversation = await self._conversations.get(item.conversation)
+        if conversation is None:
+            return None  # queued before conversations were recorded: the agent answers
+        if conversation.mode is ConversationMode.HUMAN:
+            return ProcessOutcome.HUMAN
+        if self._config.asks_for_human(item.message.text):
+            await self._handoff.start(item.conversation, by="person", reason="keyword")
+            return ProcessOutcome.HANDED_OFF
+        return None
+
+    async def _agent_handoff(
+        self, item: QueuedInbound, reply: AgentReply, response_time_ms: float, route: Route
+    ) -> ProcessOutcome:
+        """The agent asked for a human: hand over, and send its words if they may go out."""
+        await self._handoff.start(
+            item.conversation, by="agent", reason="agent_request", agent_id=reply.agent_id
+        )
+        parts = self._parts(item, reply.text) if route.send and reply.text.strip() else None
+        if not parts:
+            return ProcessOutcome.HANDED_OFF
+        held = HeldReply(reply=reply, response_time_ms=response_time_ms)
+        if len(parts) > 1:
+            await self._queue.hold_reply(item.id, held)
+        return await self._send_reply(item, held)
 
     async def _accept_unknown(self, message: InboundMessage, participant: str) -> AcceptOutcome:
         event = InboundEvent(
@@ -227,7 +407,13 @@ class ConversationService:
         )
         if not await self._events.append(event):
             return AcceptOutcome.DUPLICATE
-        log.info("message %s was sent to a number no tenant owns", message.provider_message_id)
+        await self._hooks.message_received(event)
+        # The receiving number is the business's own, not a person's: it names what to map.
+        log.warning(
+            "message %s was sent to %s, an address no tenant owns: map it to a tenant",
+            message.provider_message_id,
+            message.recipient.value,
+        )
         notice = self._config.unknown_tenant_notice
         if notice:
             await self._send_notice(message, notice)
@@ -246,14 +432,48 @@ class ConversationService:
             # Recorded as outbound-failed by the sender; the webhook still answers normally.
             return
 
-    async def _session_for(self, tenant_id: str, channel: Channel, participant: str) -> str:
-        last = await self._events.last_session(tenant_id, channel, participant)
+    async def _note(
+        self, tenant_id: str, message: InboundMessage, participant: str
+    ) -> Conversation:
+        """Record the message's conversation (upsert) with its session, renewed if inactive."""
+        key = conversation_key(tenant_id, message.channel.value, participant)
+        known = await self._conversations.get(key)
+        now = self._clock.now()
+        session = await self._session_for(tenant_id, message.channel, participant, known, now)
+        return await self._conversations.upsert(
+            Conversation(
+                id=key,
+                tenant_id=tenant_id,
+                channel=message.channel,
+                participant=participant,
+                address=message.sender,
+                reply_from=message.recipient.value,
+                mode_since=now,
+                last_inbound_at=message.received_at,
+                last_activity_at=message.received_at,
+                session_id=session,
+            )
+        )
+
+    async def _session_for(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        participant: str,
+        known: Conversation | None,
+        now: datetime,
+    ) -> str:
+        # A conversation from before conversations were recorded: its events know the session.
+        if known is not None:
+            last = known.session()
+        else:
+            last = await self._events.last_session(tenant_id, channel, participant)
         return session_id_for(
             tenant_id,
             channel,
             participant,
             last=last,
-            now=self._clock.now(),
+            now=now,
             timeout=self._config.session_timeout,
         )
 
@@ -270,6 +490,12 @@ class ConversationService:
             agent_id=self._config.agent_for(item.tenant_id),
             **message.structured_parts(),
         )
+
+    async def _record_inbound(self, item: QueuedInbound) -> None:
+        participant = self._config.pseudonym(item.message.sender.value)
+        event = self._inbound_event(item, participant)
+        if await self._events.append(event):
+            await self._hooks.message_received(event)
 
     def _inbound_event(self, item: QueuedInbound, participant: str) -> InboundEvent:
         message = item.message

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from walker_channels.exceptions import MessageRejected
+from walker_channels.exceptions import Conflict, MessageRejected
 from walker_channels.models import (
     Address,
     AgentReply,
@@ -16,6 +16,7 @@ from walker_channels.models import (
 from walker_channels.ports import ApprovalStore, Clock, EventStore
 from walker_channels.routing import Route
 from walker_channels.services.config import ServiceConfig
+from walker_channels.services.hooks import Hooks
 from walker_channels.services.keys import approval_id_for, escalated_event_key
 from walker_channels.services.outbound import OutboundSender
 from walker_channels.services.sending import SendContext, SendPurpose
@@ -39,7 +40,9 @@ class Escalator:
         sender: OutboundSender,
         clock: Clock,
         config: ServiceConfig,
+        hooks: Hooks | None = None,
     ) -> None:
+        self._hooks = hooks or Hooks()
         self._approvals = approvals
         self._events = events
         self._sender = sender
@@ -83,7 +86,8 @@ class Escalator:
             risk_level=approval.risk_level,
             data={"inbound_message_id": approval.inbound_message_id},
         )
-        await self._events.append(event)
+        if await self._events.append(event):
+            await self._hooks.draft_created(approval)
         await self._send_holding(approval)
 
     def _agent_type(self, tenant_id: str) -> str:
@@ -115,7 +119,7 @@ class Escalator:
     async def _send_holding(self, approval: Approval) -> None:
         message = OutboundMessage(
             channel=approval.channel,
-            to=approval.recipient,
+            to=reply_recipient(approval),
             sender=reply_sender(approval),
             text=self._config.holding_message,
         )
@@ -136,3 +140,14 @@ def reply_sender(approval: Approval) -> Address | None:
     """The address the person wrote to, from which replies to this approval are sent."""
     value = approval.action_data.get(SENDER_FIELD)
     return Address(channel=approval.channel, value=value) if isinstance(value, str) else None
+
+
+def reply_recipient(approval: Approval) -> Address:
+    """The person's address, for a send about this approval.
+
+    Raises :class:`Conflict` once it was cleared (the approval is settled: nothing more can be
+    sent for it; see :meth:`~walker_channels.ports.ApprovalStore.clear_recipient`).
+    """
+    if approval.recipient is None:
+        raise Conflict("this draft is settled and its recipient was cleared: nothing can be sent")
+    return approval.recipient

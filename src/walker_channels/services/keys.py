@@ -54,3 +54,26 @@ def decision_event_key(decision: str, approval_id: str) -> str:
 def delivery_event_key(provider_message_id: str, status: str) -> str:
     """The event of one delivery status of one provider message."""
     return f"delivery:{provider_message_id}:{status}"
+
+
+def conversation_key(tenant_id: str, channel: str, participant: str) -> str:
+    """The conversation of a participant (by pseudonym) with a tenant on a channel.
+
+    Its messages are processed one at a time; the key holds no address, so it is safe to show.
+    """
+    return hashed(f"{tenant_id}\x1f{channel}\x1f{participant}")
+
+
+def handoff_event_key(kind: str, conversation_id: str, at: datetime) -> str:
+    """The handoff event ``kind`` (started, ended) of a conversation's mode switch at ``at``."""
+    return f"handoff-{kind}:{conversation_id}:{at.isoformat()}"
+
+
+def human_reply_event_key(send_key: str) -> str:
+    """The one human-reply event of the send reserved under ``send_key``."""
+    return f"human-reply:{send_key}"
+
+
+def reply_part_cause(message_id: str, part: int) -> str:
+    """The cause of part ``part`` (from 1) of the reply to ``message_id``; part 1 is the message."""
+    return message_id if part == 1 else f"{message_id}:part{part}"

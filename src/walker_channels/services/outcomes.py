@@ -31,6 +31,10 @@ class ProcessOutcome(StrEnum):
     """An earlier run replied or escalated (any step it left unfinished was finished now)."""
     NOT_CLAIMED = "not_claimed"
     """Another worker holds the message, or it was processed and removed already."""
+    HUMAN = "human"
+    """A human has the conversation: the message is recorded for them, the agent not run."""
+    HANDED_OFF = "handed_off"
+    """The person or the agent asked for a human: the conversation is in human mode now."""
 
 
 class Handled(Frozen):

@@ -39,8 +39,13 @@ class ProactiveSender:
         media: tuple[Media, ...] = (),
         template: WhatsAppTemplate | None = None,
         sender: Address | None = None,
+        purpose: SendPurpose = SendPurpose.PROACTIVE,
+        session_id: str | None = None,
     ) -> SendReceipt:
         """Send to ``to`` for ``tenant_id``; a repeat with the same key sends nothing again.
+
+        ``purpose`` says what the send is (a human's reply in a conversation they took over
+        is :attr:`SendPurpose.HUMAN`), ``session_id`` the conversation session it belongs to.
 
         Raises :class:`InvalidInput` for an unusable message and
         :class:`OutsideServiceWindow` for WhatsApp free text or media outside the window.
@@ -53,7 +58,7 @@ class ProactiveSender:
         if message.channel is Channel.WHATSAPP and message.template is None:
             await self._require_window(tenant_id, to)
         context = SendContext(
-            purpose=SendPurpose.PROACTIVE, cause=idempotency_key, tenant_id=tenant_id
+            purpose=purpose, cause=idempotency_key, tenant_id=tenant_id, session_id=session_id
         )
         return await self._sender.send(message, context)
 

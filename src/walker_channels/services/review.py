@@ -10,6 +10,7 @@ from walker_channels.exceptions import (
     AlreadyDecided,
     ApprovalNotFound,
     ConfigurationError,
+    Conflict,
     InvalidInput,
     MessageRejected,
     OutsideServiceWindow,
@@ -27,18 +28,22 @@ from walker_channels.models import (
     Scope,
 )
 from walker_channels.models.base import JsonObject
-from walker_channels.ports import ApprovalStore, Clock, EventStore, ReviewNotifier
+from walker_channels.ports import ApprovalStore, ChannelEvents, Clock, EventStore
 from walker_channels.services.config import ExpiryPolicy, ServiceConfig
-from walker_channels.services.escalation import reply_sender
+from walker_channels.services.escalation import reply_recipient, reply_sender
+from walker_channels.services.hooks import Hooks
 from walker_channels.services.keys import decision_event_key
 from walker_channels.services.outbound import OutboundSender
 from walker_channels.services.review_items import (
+    ReviewDraft,
     ReviewItem,
     ReviewOutcome,
     is_stale,
+    review_draft,
     review_item,
 )
 from walker_channels.services.sending import SendContext, SendPurpose, SendReceipt
+from walker_channels.services.unsettled import UnsettledSend
 from walker_channels.timing import service_window_open
 
 log = logging.getLogger(__name__)
@@ -58,16 +63,18 @@ class ReviewService:
         events: EventStore,
         sender: OutboundSender,
         clock: Clock,
-        notifier: ReviewNotifier | None = None,
+        hooks: ChannelEvents | None = None,
     ) -> None:
-        if config.expiry_policy is ExpiryPolicy.RENOTIFY and notifier is None:
-            raise ConfigurationError("the renotify expiry policy needs a ReviewNotifier")
+        if config.expiry_policy is ExpiryPolicy.RENOTIFY and hooks is None:
+            raise ConfigurationError(
+                "the renotify expiry policy needs event hooks (a ChannelEvents): pass hooks="
+            )
         self._config = config
         self._approvals = approvals
         self._events = events
         self._sender = sender
         self._clock = clock
-        self._notifier = notifier
+        self._hooks = Hooks(hooks)
 
     async def queue(
         self, scope: Scope, *, limit: int = 50, offset: int = 0
@@ -89,6 +96,16 @@ class ReviewService:
             )
             for approval in pending
         )
+
+    async def draft(self, approval_id: str, *, scope: Scope) -> ReviewDraft:
+        """One pending draft in full (redacted), for a reviewer to read before deciding.
+
+        Raises :class:`ApprovalNotFound` outside ``scope`` and :class:`AlreadyDecided` once
+        it was decided.
+        """
+        approval = await self._pending(approval_id, scope)
+        last_inbound = await self._last_inbound(approval)
+        return review_draft(approval, last_inbound, now=self._now(), config=self._config)
 
     async def approve(
         self,
@@ -117,14 +134,15 @@ class ReviewService:
         self._require_window(approval, last_inbound)
         decided = await self._decide(approval, ApprovalStatus.APPROVED, reviewer, final)
         edited = text is not None and text != approval.proposed_text
-        await self._events.append(
-            ApprovedEvent(
-                **_decision_fields(decided, ApprovalStatus.APPROVED, self._now()),
-                decided_by=reviewer,
-                edited=edited,
-            )
+        approved = ApprovedEvent(
+            **_decision_fields(decided, ApprovalStatus.APPROVED, self._now()),
+            decided_by=reviewer,
+            edited=edited,
         )
+        if await self._events.append(approved):
+            await self._hooks.draft_decided(decided)
         receipt = await self._send(decided, final, SendPurpose.APPROVED)
+        await self.forget_recipient(decided)
         return ReviewOutcome(approval_id=decided.id, status=decided.status, receipt=receipt)
 
     async def reject(
@@ -142,16 +160,41 @@ class ReviewService:
                 raise InvalidInput("the fallback text is empty: leave it out to send nothing")
             self._require_window(approval, await self._last_inbound(approval))
         decided = await self._decide(approval, ApprovalStatus.REJECTED, reviewer, None)
-        await self._events.append(
-            RejectedEvent(
-                **_decision_fields(decided, ApprovalStatus.REJECTED, self._now()),
-                decided_by=reviewer,
-            )
+        rejected = RejectedEvent(
+            **_decision_fields(decided, ApprovalStatus.REJECTED, self._now()),
+            decided_by=reviewer,
         )
+        if await self._events.append(rejected):
+            await self._hooks.draft_decided(decided)
         receipt = None
         if fallback_text is not None:
             receipt = await self._send(decided, fallback_text, SendPurpose.FALLBACK)
+        await self.forget_recipient(decided)
         return ReviewOutcome(approval_id=decided.id, status=decided.status, receipt=receipt)
+
+    async def resend(self, approval_id: str, *, scope: Scope) -> ReviewOutcome:
+        """Send an approved draft again whose send failed or whose outcome stayed unknown.
+
+        An unknown send is looked up first: if the provider has it, nothing is sent again.
+        Raises :class:`ApprovalNotFound` outside ``scope`` and
+        :class:`~walker_channels.exceptions.Conflict` unless the draft was approved and its
+        send did not go out.
+        """
+        approval = await self._approvals.get(approval_id)
+        if approval is None or not _visible(scope, approval.tenant_id):
+            raise ApprovalNotFound("no approval with that id is visible to you")
+        if approval.status is not ApprovalStatus.APPROVED:
+            raise Conflict(f"the approval is {approval.status.value}: only approved ones resend")
+        key = SendPurpose.APPROVED.key(approval.id)
+        message, context = None, None
+        if approval.recipient is not None and approval.final_text:
+            message, context = self._message(approval, approval.final_text, SendPurpose.APPROVED)
+        receipt = await self._sender.resend(key, message=message, context=context)
+        return ReviewOutcome(approval_id=approval.id, status=approval.status, receipt=receipt)
+
+    async def failed_sends(self, scope: Scope, *, limit: int = 50) -> tuple[UnsettledSend, ...]:
+        """Approved drafts whose send failed or stayed unknown ("approved, send failed")."""
+        return await self._sender.unsettled(scope, purpose=SendPurpose.APPROVED, limit=limit)
 
     async def expire_due(self, *, limit: int = 100) -> tuple[ReviewOutcome, ...]:
         """Apply the expiry policy to up to ``limit`` drafts past their deadline, oldest first.
@@ -163,12 +206,21 @@ class ReviewService:
         outcomes = [await self._expire(approval) for approval in due]
         return tuple(outcome for outcome in outcomes if outcome is not None)
 
+    async def forget_recipient(self, approval: Approval) -> bool:
+        """Clear the decided ``approval``'s raw address once its decision's send was made.
+
+        A send that did not go out needs no copy here: the outbound ledger keeps the message
+        (with its address) until it is sent, for the sweeper's retries and for a resend, and
+        drops it then. So the address is held in one place only. ``True`` if cleared.
+        """
+        return await self._approvals.clear_recipient(approval.id)
+
     async def _expire(self, approval: Approval) -> ReviewOutcome | None:
         policy = self._config.expiry_policy
         data: JsonObject = {"policy": policy.value}
-        if policy is ExpiryPolicy.RENOTIFY and self._notifier is not None:
+        if policy is ExpiryPolicy.RENOTIFY:
             await self._append_expired(approval, data)
-            await self._notifier.approval_overdue(approval)
+            await self._hooks.draft_overdue(approval)
             return ReviewOutcome(approval_id=approval.id, status=approval.status)
         try:
             decided = await self._decide(approval, ApprovalStatus.EXPIRED, EXPIRY_REVIEWER, None)
@@ -177,7 +229,9 @@ class ReviewService:
         receipt = None
         if policy is ExpiryPolicy.FALLBACK:
             receipt = await self._expiry_fallback(decided, data)
-        await self._append_expired(decided, data)
+        if await self._append_expired(decided, data):
+            await self._hooks.draft_decided(decided)
+        await self.forget_recipient(decided)
         return ReviewOutcome(approval_id=decided.id, status=decided.status, receipt=receipt)
 
     async def _expiry_fallback(self, approval: Approval, data: JsonObject) -> SendReceipt | None:
@@ -191,9 +245,9 @@ class ReviewService:
             data["fallback"] = "rejected by the transport"
             return None
 
-    async def _append_expired(self, approval: Approval, data: JsonObject) -> None:
+    async def _append_expired(self, approval: Approval, data: JsonObject) -> bool:
         fields = _decision_fields(approval, ApprovalStatus.EXPIRED, self._now())
-        await self._events.append(ExpiredEvent(**fields, data=data))
+        return await self._events.append(ExpiredEvent(**fields, data=data))
 
     async def _pending(self, approval_id: str, scope: Scope) -> Approval:
         approval = await self._approvals.get(approval_id)
@@ -214,9 +268,15 @@ class ReviewService:
     async def _send(
         self, approval: Approval, text: str, purpose: SendPurpose, *, hitl: bool = True
     ) -> SendReceipt:
+        message, context = self._message(approval, text, purpose, hitl=hitl)
+        return await self._sender.send(message, context)
+
+    def _message(
+        self, approval: Approval, text: str, purpose: SendPurpose, *, hitl: bool = True
+    ) -> tuple[OutboundMessage, SendContext]:
         message = OutboundMessage(
             channel=approval.channel,
-            to=approval.recipient,
+            to=reply_recipient(approval),
             sender=reply_sender(approval),
             text=text,
         )
@@ -230,7 +290,7 @@ class ReviewService:
             hitl=hitl,
             session_id=approval.session_id,
         )
-        return await self._sender.send(message, context)
+        return message, context
 
     async def _last_inbound(self, approval: Approval) -> datetime | None:
         return await self._events.last_inbound_at(

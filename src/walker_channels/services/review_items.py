@@ -13,7 +13,7 @@ from walker_channels.models import (
     SlaStatus,
 )
 from walker_channels.models.base import AwareDatetime, Frozen
-from walker_channels.privacy import preview
+from walker_channels.privacy import preview, redact
 from walker_channels.services.config import ServiceConfig
 from walker_channels.services.sending import SendReceipt
 from walker_channels.timing import sla_status
@@ -39,6 +39,15 @@ class ReviewItem(Frozen):
     sla_status: SlaStatus
     stale: bool
     """The person wrote again after the draft was made: approving needs ``override_stale``."""
+
+
+class ReviewDraft(ReviewItem):
+    """One pending draft in full, for a reviewer to read and edit before deciding."""
+
+    text: str
+    """The whole proposed text, with phone numbers and email addresses redacted."""
+    redacted: bool
+    """Whether ``text`` differs from what approving unedited sends (something was redacted)."""
 
 
 class ReviewOutcome(Frozen):
@@ -69,6 +78,15 @@ def review_item(
         sla_status=sla_status(approval.created_at, now, config.review_sla),
         stale=is_stale(approval, last_inbound),
     )
+
+
+def review_draft(
+    approval: Approval, last_inbound: datetime | None, *, now: datetime, config: ServiceConfig
+) -> ReviewDraft:
+    """The full view of ``approval`` (its queue row and its redacted text)."""
+    item = review_item(approval, last_inbound, now=now, config=config)
+    text = redact(approval.proposed_text)
+    return ReviewDraft(**dict(item), text=text, redacted=text != approval.proposed_text)
 
 
 def is_stale(approval: Approval, last_inbound: datetime | None) -> bool:

@@ -38,11 +38,29 @@ class SendPurpose(StrEnum):
     """A custom email (cause: the caller's idempotency key, per tenant)."""
     DAILY_BRIEF = "daily_brief"
     """A daily brief (cause: the schedule's run, or the recipient and day, per tenant)."""
+    HUMAN = "human"
+    """A human's reply in a conversation they took over (cause: the caller's key, per tenant)."""
 
     @property
     def from_agent(self) -> bool:
         """Whether the text is the agent's own (so its agent id and confidence are recorded)."""
         return self in (SendPurpose.REPLY, SendPurpose.APPROVED)
+
+    @property
+    def retried_later(self) -> bool:
+        """Whether a retryable failure is tried again by the sweeps: text a person decided on."""
+        return self in (SendPurpose.APPROVED, SendPurpose.FALLBACK)
+
+    @property
+    def key_prefix(self) -> str:
+        """How the keys of this purpose's sends begin."""
+        return f"{_PREFIXES[self]}:"
+
+    @classmethod
+    def of_key(cls, key: str) -> SendPurpose | None:
+        """The purpose whose sends have keys like ``key``, if any."""
+        prefix = key.partition(":")[0]
+        return next((p for p, known in _PREFIXES.items() if known == prefix), None)
 
     def key(self, cause: str, *, tenant_id: str | None = None) -> str:
         """The ledger key of the send this purpose makes for ``cause``.
@@ -68,9 +86,15 @@ _PREFIXES = {
     SendPurpose.PROACTIVE: "proactive",
     SendPurpose.CUSTOM_EMAIL: "email",
     SendPurpose.DAILY_BRIEF: "brief",
+    SendPurpose.HUMAN: "human",
 }
 _CALLER_KEYED = frozenset(
-    {SendPurpose.PROACTIVE, SendPurpose.CUSTOM_EMAIL, SendPurpose.DAILY_BRIEF}
+    {
+        SendPurpose.PROACTIVE,
+        SendPurpose.CUSTOM_EMAIL,
+        SendPurpose.DAILY_BRIEF,
+        SendPurpose.HUMAN,
+    }
 )
 
 

@@ -14,12 +14,15 @@ from walker_channels.exceptions import MissingDependency
 
 try:
     from walker_channels.sql.approvals import SqlApprovalStore
+    from walker_channels.sql.autogenerate import WALKER_TABLES, exclude_walker_tables
+    from walker_channels.sql.conversations import SqlConversationStore
     from walker_channels.sql.engine import Database, create_engine, database_url
     from walker_channels.sql.events import SqlEventStore
     from walker_channels.sql.inbox import SqlInboundQueue
     from walker_channels.sql.ledger import SqlOutboundLedger
     from walker_channels.sql.migrate import current_revision, downgrade, upgrade
     from walker_channels.sql.monitoring import SqlMonitoringReader
+    from walker_channels.sql.privacy import SqlPrivacyStore
     from walker_channels.sql.schedules import SqlBriefScheduleStore
     from walker_channels.sql.stores import SqlStores
     from walker_channels.sql.tables import metadata
@@ -30,13 +33,16 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installe
     raise MissingDependency("walker_channels.sql", "sql") from exc
 
 __all__ = [
+    "WALKER_TABLES",
     "Database",
     "SqlApprovalStore",
     "SqlBriefScheduleStore",
+    "SqlConversationStore",
     "SqlEventStore",
     "SqlInboundQueue",
     "SqlMonitoringReader",
     "SqlOutboundLedger",
+    "SqlPrivacyStore",
     "SqlStores",
     "SqlTenantResolver",
     "TenantNumber",
@@ -44,6 +50,7 @@ __all__ = [
     "current_revision",
     "database_url",
     "downgrade",
+    "exclude_walker_tables",
     "metadata",
     "upgrade",
 ]

@@ -52,7 +52,8 @@ def is_type(event_type: EventType) -> sa.ColumnElement[bool]:
 
 
 def breakdown(dialect: SqlDialect, where: Where) -> Statement:
-    """Counts and response-time sums in one pass: rows of (agent, type, hitl, bucket, hour, n, ...).
+    """Counts and response-time sums in one pass: rows of (agent, type, hitl, bucket, hour,
+    success, n, ...).
 
     Grouping by type, ``hitl`` (set for agent outcomes only, so it tells them apart), agent
     and confidence bucket (agent outcomes) and UTC hour (inbound messages) yields a few
@@ -75,11 +76,12 @@ def breakdown(dialect: SqlDialect, where: Where) -> Statement:
             sa.case((OUTCOME, bucket)).label("bucket"),
             sa.case((is_type(EventType.INBOUND), hour)).label("hour"),
             sa.case((OUTCOME, _e.response_time_ms)).label("response"),
+            _e.success,
         )
         .where(*where)
         .subquery()
     )
-    keys = (rows.c.agent_id, rows.c.type, rows.c.hitl, rows.c.bucket, rows.c.hour)
+    keys = (rows.c.agent_id, rows.c.type, rows.c.hitl, rows.c.bucket, rows.c.hour, rows.c.success)
     return sa.select(
         *keys,
         sa.func.count().label("n"),
@@ -94,12 +96,33 @@ def unique_users(where: Where) -> Statement:
     return sa.select(sa.func.count()).select_from(people)
 
 
+def unknown_recipients(where: Where) -> Statement:
+    """Inbound messages stored without a tenant (``metrics.is_unknown_recipient``)."""
+    unknown = (is_type(EventType.INBOUND), _e.tenant_id.is_(None))
+    return sa.select(sa.func.count()).select_from(events).where(*where, *unknown)
+
+
 def response_times(where: Where) -> sa.Subquery:
     """The response times of agent outcomes, as column ``v``."""
     return (
         sa.select(_e.response_time_ms.label("v"))
         .where(*where, OUTCOME, _e.response_time_ms.is_not(None))
         .subquery()
+    )
+
+
+def handoffs(where: Where) -> Statement:
+    """Per agent: handoffs started and human replies (``metrics`` attributes both)."""
+    started = is_type(EventType.HANDOFF_STARTED)
+    replies = is_type(EventType.HUMAN_REPLY)
+    return (
+        sa.select(
+            _e.agent_id,
+            count_if(started).label("handoffs"),
+            count_if(replies).label("human_replies"),
+        )
+        .where(*where, sa.or_(started, replies), _e.agent_id.is_not(None))
+        .group_by(_e.agent_id)
     )
 
 

@@ -22,7 +22,8 @@ _PENDING = ApprovalStatus.PENDING.value
 def approval_row(approval: Approval) -> dict[str, Any]:
     """The row that stores ``approval``."""
     row = approval.model_dump(mode="python")
-    row["recipient"] = approval.recipient.model_dump(mode="json")
+    recipient = approval.recipient
+    row["recipient"] = sa.null() if recipient is None else recipient.model_dump(mode="json")
     row["action_data"] = approval.model_dump(mode="json")["action_data"]
     for name in ("channel", "risk_level", "reason", "status"):
         row[name] = row[name].value
@@ -92,6 +93,20 @@ class SqlApprovalStore:
         if status is None:
             raise ApprovalNotFound("no approval with that id")
         raise AlreadyDecided(f"the approval is {status} already")
+
+    async def clear_recipient(self, approval_id: str) -> bool:
+        """Set ``recipient`` to NULL on a decided approval (never a pending one)."""
+        stmt = (
+            sa.update(approvals)
+            .where(
+                approvals.c.id == approval_id,
+                approvals.c.status != _PENDING,
+                approvals.c.recipient.is_not(None),
+            )
+            .values(recipient=sa.null())
+            .returning(approvals.c.id)
+        )
+        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
 
     async def _fetch(self, stmt: sa.Select[Any]) -> list[Approval]:
         rows = await self._db.run(lambda conn: conn.execute(stmt).mappings().all())

@@ -1,8 +1,11 @@
-"""The inbound queue in SQL: leased claims, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL.
+"""The inbound queue in SQL: leased claims, one conversation at a time.
 
-A claim is one ``UPDATE ... WHERE id IN (SELECT ... LIMIT n)`` that sets the lease. On
-PostgreSQL the inner SELECT skips rows other claimers have locked; on SQLite the write
-transaction holds the database's write lock, so claims run one after another.
+A claim is one ``UPDATE ... WHERE id IN (SELECT ... LIMIT n)`` that sets the lease. The inner
+SELECT takes only the oldest entry of each conversation (no older entry of the same
+conversation exists), so a conversation's second message waits until its first is completed.
+On PostgreSQL the SELECT skips rows other claimers have locked and the outer ``UPDATE``
+re-checks the lease on the locked row; on SQLite the write transaction holds the database's
+write lock, so claims run one after another.
 """
 
 from __future__ import annotations
@@ -13,26 +16,43 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from walker_channels.models import InboundMessage, QueuedInbound
+from walker_channels.models import HeldReply, InboundMessage, QueuedInbound, QueueStats
 from walker_channels.sql.engine import Database
 from walker_channels.sql.tables import inbound_queue
 
 _q = inbound_queue.c
+_older = inbound_queue.alias("older")
+_o = _older.c
 
 
 def _queued_from_row(row: Mapping[Any, Any]) -> QueuedInbound:
+    reply = row["reply"]
     return QueuedInbound(
         id=row["id"],
         message=InboundMessage.model_validate(row["message"]),
         tenant_id=row["tenant_id"],
         session_id=row["session_id"],
+        conversation=row["conversation"],
         enqueued_at=row["enqueued_at"],
         attempts=row["attempts"],
+        reply=None if reply is None else HeldReply.model_validate(reply),
     )
 
 
 def _free(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(_q.leased_until.is_(None), _q.leased_until <= now)
+
+
+def _behind(first: Any, then: Any) -> sa.ColumnElement[bool]:
+    """``then`` was queued after ``first`` (by time, then id)."""
+    return sa.or_(
+        then.enqueued_at > first.enqueued_at,
+        sa.and_(then.enqueued_at == first.enqueued_at, then.id > first.id),
+    )
+
+
+_HEAD = ~sa.exists().where(_o.conversation == _q.conversation, _behind(_o, _q))
+"""The entry is the oldest of its conversation."""
 
 
 class SqlInboundQueue:
@@ -52,10 +72,14 @@ class SqlInboundQueue:
             "id": item.id,
             "tenant_id": item.tenant_id,
             "session_id": item.session_id,
+            "conversation": item.conversation,
             "message": item.message.model_dump(mode="json"),
             "enqueued_at": item.enqueued_at,
             "attempts": item.attempts,
             "leased_until": None,
+            # SQL NULL, not JSON null: gather() tests for it.
+            "reply": sa.null() if item.reply is None else item.reply.model_dump(mode="json"),
+            "joined_to": None,
         }
         stmt = self._insert
         return await self._db.run(
@@ -63,12 +87,25 @@ class SqlInboundQueue:
         )
 
     async def claim(
-        self, *, now: datetime, lease: timedelta, limit: int = 1, item_id: str | None = None
+        self,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 1,
+        item_id: str | None = None,
+        conversation: str | None = None,
     ) -> Sequence[QueuedInbound]:
-        """Lease up to ``limit`` free or expired entries, oldest first."""
-        candidates = sa.select(_q.id).where(_free(now)).order_by(_q.enqueued_at, _q.id).limit(limit)
+        """Lease up to ``limit`` free or expired conversation heads, oldest first."""
+        candidates = (
+            sa.select(_q.id)
+            .where(_free(now), _q.joined_to.is_(None), _HEAD)
+            .order_by(_q.enqueued_at, _q.id)
+            .limit(limit)
+        )
         if item_id is not None:
             candidates = candidates.where(_q.id == item_id)
+        if conversation is not None:
+            candidates = candidates.where(_q.conversation == conversation)
         stmt = (
             sa.update(inbound_queue)
             .where(_q.id.in_(self._db.dialect.skip_locked(candidates)), _free(now))
@@ -79,7 +116,67 @@ class SqlInboundQueue:
         claimed = [_queued_from_row(row) for row in rows]
         return sorted(claimed, key=lambda item: (item.enqueued_at, item.id))
 
-    async def complete(self, item_id: str) -> None:
-        """Remove a processed entry (nothing happens for an unknown id)."""
-        stmt = sa.delete(inbound_queue).where(_q.id == item_id)
+    async def renew(self, item_id: str, *, now: datetime, lease: timedelta) -> bool:
+        """Move the entry's lease to ``now + lease``."""
+        stmt = (
+            sa.update(inbound_queue)
+            .where(_q.id == item_id)
+            .values(leased_until=now + lease)
+            .returning(_q.id)
+        )
+        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
+
+    async def hold_reply(self, item_id: str, reply: HeldReply) -> None:
+        """Store ``reply`` on the entry."""
+        stmt = (
+            sa.update(inbound_queue)
+            .where(_q.id == item_id)
+            .values(reply=reply.model_dump(mode="json"))
+        )
         await self._db.run(lambda conn: conn.execute(stmt), write=True)
+
+    async def gather(self, item_id: str) -> Sequence[QueuedInbound]:
+        """Join the entries behind ``item_id`` (while it holds no reply); return the joined."""
+        lead = inbound_queue.alias("lead")
+        join = (
+            sa.update(inbound_queue)
+            .where(
+                _q.joined_to.is_(None),
+                sa.exists().where(
+                    lead.c.id == item_id,
+                    lead.c.reply.is_(None),
+                    lead.c.conversation == _q.conversation,
+                    _behind(lead.c, _q),
+                ),
+            )
+            .values(joined_to=item_id)
+        )
+        joined = (
+            sa.select(inbound_queue).where(_q.joined_to == item_id).order_by(_q.enqueued_at, _q.id)
+        )
+
+        def run(conn: sa.Connection) -> Sequence[Mapping[Any, Any]]:
+            conn.execute(join)
+            return conn.execute(joined).mappings().all()
+
+        rows = await self._db.run(run, write=True)
+        return [_queued_from_row(row) for row in rows]
+
+    async def complete(self, item_id: str) -> None:
+        """Remove a processed entry and the entries joined to it (nothing for an unknown id)."""
+        stmt = sa.delete(inbound_queue).where(sa.or_(_q.id == item_id, _q.joined_to == item_id))
+        await self._db.run(lambda conn: conn.execute(stmt), write=True)
+
+    async def stats(self, *, now: datetime) -> QueueStats:
+        """How many entries wait and are in progress, and when the oldest waiting one came."""
+        waiting = sa.and_(_free(now), _q.joined_to.is_(None))
+        held = sa.and_(sa.not_(_free(now)), _q.joined_to.is_(None))
+        stmt = sa.select(
+            sa.func.count().filter(waiting),
+            sa.func.count().filter(held),
+            sa.func.min(_q.enqueued_at).filter(waiting),
+        )
+        waiting_count, held_count, oldest = await self._db.run(
+            lambda conn: conn.execute(stmt).one()
+        )
+        return QueueStats(waiting=waiting_count, in_progress=held_count, oldest_waiting_at=oldest)

@@ -9,6 +9,14 @@ path every store takes, so on SQLite it uses the stores' own pool (no second eng
 function takes the :class:`Database` (``SqlStores.upgrade`` passes its own) or, as before, an
 async engine, which is then borrowed for the one call.
 
+**Many processes may migrate at once** (replicas started together, each with
+``WALKER_MIGRATE_ON_START``): the migration transaction first takes a lock, so the others wait
+for it and then find the schema at head instead of failing half-way (``CREATE TABLE`` racing
+on PostgreSQL fails with ``UniqueViolation`` on ``pg_type``). On PostgreSQL that is a
+transaction-level advisory lock, one per schema (:func:`migration_lock`), released at commit;
+on SQLite it is the database's write lock (``BEGIN IMMEDIATE``, which every write transaction
+of :meth:`Database.run` takes), held until commit.
+
 After migrating a SQLite database the planner's statistics (``sqlite_stat1``) are gathered
 again, in the same transaction: ``ANALYZE`` under ``PRAGMA analysis_limit``, so it samples
 about a thousand rows per index however large the file is (2 ms at 1M events). Without
@@ -21,6 +29,7 @@ connection has queried, and a migration queries none, so it did nothing.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -38,6 +47,8 @@ VERSION_TABLE = "walker_alembic_version"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_ANALYSIS_LIMIT = 1_000
 """Rows ``ANALYZE`` reads per index after a migration (SQLite's advice: 100 to 1000)."""
+MIGRATION_LOCK = zlib.crc32(b"walker_channels.sql.migrate") & 0x7FFF_FFFF
+"""The advisory lock class of migrations on PostgreSQL (the object is the schema's hash)."""
 T = TypeVar("T")
 
 
@@ -93,6 +104,20 @@ def _migrate(
         command.downgrade(config, revision)
     if connection.dialect.name == "sqlite":
         _analyze(connection)
+
+
+def migration_lock(connection: sa.Connection) -> None:
+    """Wait for, then hold until commit, the migration lock of the connection's schema.
+
+    PostgreSQL only (``pg_advisory_xact_lock`` on :data:`MIGRATION_LOCK` and the current
+    schema); on SQLite the write transaction's own lock serialises migrations already.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(
+        sa.text("SELECT pg_advisory_xact_lock(:lock, hashtext(current_schema()))"),
+        {"lock": MIGRATION_LOCK},
+    )
 
 
 def _analyze(connection: sa.Connection) -> None:

@@ -24,6 +24,7 @@ from walker_channels.metrics import (
     decode_cursor,
     encode_cursor,
     ratio,
+    send_success_rate,
     window_seconds,
 )
 from walker_channels.models import (
@@ -60,11 +61,12 @@ _LOG_COLUMNS = (
 )
 
 
-def _log_entry(row: Mapping[Any, Any]) -> LogEntry:
+def _log_entry(row: Mapping[Any, Any], length: int) -> LogEntry:
     fields = dict(row)
     text = fields.pop("text")
+    fields["outcome_unknown"] = bool(fields["outcome_unknown"])
     return LogEntry.model_validate(
-        {**fields, "preview": preview(text) if isinstance(text, str) else ""}
+        {**fields, "preview": preview(text, length) if isinstance(text, str) else ""}
     )
 
 
@@ -79,6 +81,8 @@ class SqlMonitoringReader:
         conditions = filters(query.scope, query.start, query.end, query.channel)
         if query.direction is not None:
             conditions.append(_e.direction == query.direction.value)
+        if query.participant is not None:
+            conditions.append(_e.participant == query.participant)
         if query.cursor is not None:
             at, event_id = decode_cursor(query.cursor)
             position = sa.tuple_(
@@ -87,13 +91,18 @@ class SqlMonitoringReader:
             )
             conditions.append(sa.tuple_(_e.occurred_at, _e.id) < position)
         stmt = (
-            sa.select(*_LOG_COLUMNS, _e.data["text"].as_string().label("text"))
+            sa.select(
+                *_LOG_COLUMNS,
+                _e.data["text"].as_string().label("text"),
+                _e.data["error_code"].as_string().label("error_code"),
+                _e.data["outcome_unknown"].as_boolean().label("outcome_unknown"),
+            )
             .where(*conditions)
             .order_by(_e.occurred_at.desc(), _e.id.desc())
             .limit(query.limit + 1)
         )
         rows = await self._db.run(lambda conn: conn.execute(stmt).mappings().all())
-        items = tuple(_log_entry(row) for row in rows[: query.limit])
+        items = tuple(_log_entry(row, query.preview_length) for row in rows[: query.limit])
         more = len(rows) > query.limit
         cursor = encode_cursor(items[-1].occurred_at, items[-1].id) if more else None
         return Page[LogEntry](items=items, next_cursor=cursor)
@@ -101,10 +110,11 @@ class SqlMonitoringReader:
     async def stats(self, query: StatsQuery) -> ConversationStats:
         """Totals, rates, response-time percentiles and distributions for the query."""
         where = filters(query.scope, query.start, query.end, query.channel)
-        groups, users, (p50, p95, p99) = await asyncio.gather(
+        groups, users, (p50, p95, p99), unknown = await asyncio.gather(
             self._rows(aggregates.breakdown(self._db.dialect, where)),
             self._rows(aggregates.unique_users(where)),
             self._percentiles(where),
+            self._unknown_recipients(query, where),
         )
         folded = _Breakdown(groups)
         sent, failed = folded.types[EventType.OUTBOUND], folded.types[EventType.OUTBOUND_FAILED]
@@ -120,31 +130,44 @@ class SqlMonitoringReader:
             p99_response_ms=p99,
             confidence_buckets=_buckets(folded.buckets),
             hitl_rate=ratio(escalated, folded.outcomes),
-            success_rate=ratio(sent, sent + failed),
+            success_rate=send_success_rate(sent, folded.refused, folded.undelivered),
             unique_users=int(users[0][0]),
             hourly_distribution=tuple(folded.hours[hour] for hour in range(24)),
             top_agents=tuple(
                 AgentCount(agent_id=agent, interactions=n)
                 for agent, n in _busiest(folded.agents.items())[:TOP_AGENTS]
             ),
+            unknown_recipient_messages=unknown,
+            handoffs_total=folded.types[EventType.HANDOFF_STARTED],
+            human_replies_total=folded.types[EventType.HUMAN_REPLY],
         )
 
     async def agent_analytics(self, query: StatsQuery) -> Sequence[AgentAnalytics]:
         """Per-agent figures, busiest agent first (ties by agent id)."""
         seconds = window_seconds(query.uptime_window)
-        where = [
-            *filters(query.scope, query.start, query.end, query.channel),
-            OUTCOME,
-            _e.agent_id.is_not(None),
-        ]
+        common = filters(query.scope, query.start, query.end, query.channel)
+        where = [*common, OUTCOME, _e.agent_id.is_not(None)]
         summary = aggregates.agent_summary(self._db.dialect, where, seconds)
-        rows = await self._db.run(partial(_large_aggregate, self._db.dialect, summary))
-        agents = [_agent(row) for row in rows]
-        return sorted(agents, key=lambda a: (-a.interactions, a.agent_id))
+        rows, handed = await asyncio.gather(
+            self._db.run(partial(_large_aggregate, self._db.dialect, summary)),
+            self._rows(aggregates.handoffs(common)),
+        )
+        agents = {row.agent_id: _agent(row) for row in rows}
+        for row in handed:
+            agent = agents.get(row.agent_id) or _no_outcomes(row.agent_id)
+            counts = {"handoffs": int(row.handoffs), "human_replies": int(row.human_replies)}
+            agents[row.agent_id] = agent.replace(**counts)
+        return sorted(agents.values(), key=lambda a: (-a.interactions, a.agent_id))
 
     async def _rows(self, stmt: Statement) -> Sequence[Any]:
         rows: Sequence[Any] = await self._db.run(lambda conn: conn.execute(stmt).all())
         return rows
+
+    async def _unknown_recipients(self, query: StatsQuery, where: Where) -> int | None:
+        if query.scope.tenant_ids is not None:
+            return None  # messages to nobody's number belong to no tenant's figures
+        rows = await self._rows(aggregates.unknown_recipients(where))
+        return int(rows[0][0])
 
     async def _percentiles(self, where: Where) -> tuple[float | None, ...]:
         values, dialect = aggregates.response_times(where), self._db.dialect
@@ -165,13 +188,20 @@ class _Breakdown:
         self.buckets: Counter[int] = Counter()
         self.hours: Counter[int] = Counter()
         self.outcomes = 0
+        self.refused = self.undelivered = 0
         self.response_sum, self.responses = 0.0, 0
         for row in rows:
             self._add(row)
 
     def _add(self, row: Any) -> None:
         n = int(row.n)
-        self.types[EventType(row.type)] += n
+        kind = EventType(row.type)
+        self.types[kind] += n
+        if row.success is False:
+            if kind is EventType.OUTBOUND_FAILED:
+                self.refused += n
+            elif kind is EventType.DELIVERY_STATUS:
+                self.undelivered += n
         if row.hitl is not None:
             self.outcomes += n
         if row.agent_id is not None:
@@ -205,6 +235,20 @@ def _agent(row: Any) -> AgentAnalytics:
         success_rate=ratio(sent, sent + failed),
         error_rate=ratio(int(row.errors), interactions),
         uptime=ratio(int(row.clean), int(row.windows)),
+    )
+
+
+def _no_outcomes(agent_id: str) -> AgentAnalytics:
+    """An agent with handoffs in the range but no outcomes of its own."""
+    return AgentAnalytics(
+        agent_id=agent_id,
+        interactions=0,
+        avg_response_ms=None,
+        avg_confidence=None,
+        hitl_rate=None,
+        success_rate=None,
+        error_rate=None,
+        uptime=None,
     )
 
 

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from walker_channels.sql import migrate
 from walker_channels.sql.approvals import SqlApprovalStore
+from walker_channels.sql.conversations import SqlConversationStore
 from walker_channels.sql.engine import Database, create_engine
 from walker_channels.sql.events import SqlEventStore
 from walker_channels.sql.inbox import SqlInboundQueue
 from walker_channels.sql.ledger import SqlOutboundLedger
 from walker_channels.sql.monitoring import SqlMonitoringReader
+from walker_channels.sql.privacy import SqlPrivacyStore
 from walker_channels.sql.schedules import SqlBriefScheduleStore
 from walker_channels.sql.tables import metadata
 from walker_channels.sql.tenants import SqlTenantResolver
@@ -43,6 +45,8 @@ class SqlStores:
         self.tenants = SqlTenantResolver(db)
         self.schedules = SqlBriefScheduleStore(db)
         self.monitoring = SqlMonitoringReader(db)
+        self.privacy = SqlPrivacyStore(db)
+        self.conversations = SqlConversationStore(db)
 
     @classmethod
     def from_url(cls, url: str | URL, *, schema: str | None = None, **engine_options: Any) -> Self:

@@ -108,7 +108,7 @@ approvals = sa.Table(
     sa.Column("tenant_id", _key(), nullable=False),
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("participant", sa.String(128), nullable=False),
-    sa.Column("recipient", Json, nullable=False),
+    sa.Column("recipient", Json, nullable=True),
     sa.Column("agent_type", sa.String(128), nullable=False),
     sa.Column("action_type", sa.String(64), nullable=False),
     sa.Column("action_data", Json, nullable=False),
@@ -143,6 +143,11 @@ outbound = sa.Table(
     sa.Column("error_code", sa.String(64), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="1"),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("payload", Json, nullable=True),
+    sa.Index(None, "next_attempt_at"),
+    sa.Index(None, "state", "created_at", "key"),
 )
 
 inbound_queue = sa.Table(
@@ -151,20 +156,61 @@ inbound_queue = sa.Table(
     sa.Column("id", sa.String(128), primary_key=True),
     sa.Column("tenant_id", _key(), nullable=False),
     sa.Column("session_id", sa.String(255), nullable=False),
+    sa.Column("conversation", sa.String(255), nullable=False),
     sa.Column("message", Json, nullable=False),
     sa.Column("enqueued_at", UtcDateTime(), nullable=False),
     sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("leased_until", UtcDateTime(), nullable=True),
+    sa.Column("reply", Json, nullable=True),
+    sa.Column("joined_to", sa.String(128), nullable=True),
     sa.Index(None, "enqueued_at", "id"),
+    sa.Index(None, "conversation", "enqueued_at", "id"),
+    sa.Index(None, "joined_to"),
 )
 
 tenant_numbers = sa.Table(
     "walker_tenant_numbers",
     metadata,
     sa.Column("address", sa.String(320), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),
     sa.Column("tenant_id", _key(), nullable=False, index=True),
     sa.Column("user_id", sa.String(128), nullable=True),
 )
+"""An address is owned on one channel: ``+E164`` on SMS and on WhatsApp are two rows."""
+
+conversations = sa.Table(
+    "walker_conversations",
+    metadata,
+    sa.Column("id", _key(), primary_key=True),
+    sa.Column("tenant_id", _key(), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("participant", sa.String(128), nullable=False),
+    sa.Column("address", sa.String(320), nullable=True),
+    sa.Column("reply_from", sa.String(320), nullable=True),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("taken_by", sa.String(128), nullable=True),
+    sa.Column("mode_since", UtcDateTime(), nullable=False),
+    sa.Column("last_inbound_at", UtcDateTime(), nullable=True),
+    sa.Column("last_activity_at", UtcDateTime(), nullable=True),
+    sa.Column("session_id", sa.String(255), nullable=True),
+    sa.Index(None, "tenant_id", "last_activity_at"),
+    sa.Index(None, "mode", "mode_since"),
+    sa.Index(None, "tenant_id", "participant"),
+)
+"""One row per tenant, channel and pseudonym; ``address`` is the raw one a reply needs."""
+
+erasures = sa.Table(
+    "walker_erasures",
+    metadata,
+    sa.Column("id", _key(), primary_key=True),
+    sa.Column("tenant_id", _key(), nullable=False),
+    sa.Column("participant", sa.String(128), nullable=False),
+    sa.Column("requested_by", sa.String(128), nullable=False),
+    sa.Column("erased_at", UtcDateTime(), nullable=False),
+    sa.Column("removed", Json, nullable=False),
+    sa.Index(None, "tenant_id", "erased_at"),
+)
+"""One row per erasure done: the pseudonym, never the number (see ``sql.privacy``)."""
 
 brief_schedules = sa.Table(
     "walker_brief_schedules",

@@ -1,4 +1,4 @@
-"""Which tenant owns which number: several numbers per tenant, optionally tied to a user."""
+"""Which tenant owns which number on which channel: several per tenant, each with a user or not."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
-from walker_channels.exceptions import Conflict, InvalidInput
-from walker_channels.models import Address
+from walker_channels.exceptions import Conflict
+from walker_channels.models import Address, Channel
+from walker_channels.phones import receiving_address
 from walker_channels.sql.engine import Database
 from walker_channels.sql.tables import tenant_numbers
 
@@ -16,46 +17,52 @@ _t = tenant_numbers.c
 
 
 class TenantNumber(BaseModel):
-    """A number (E.164) or email address a tenant receives messages on."""
+    """A number (E.164) or email address a tenant receives messages on, and its channel."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     address: str = Field(min_length=1, repr=False)
+    channel: Channel
     tenant_id: str
     user_id: str | None = None
 
 
-def _value(address: Address | str) -> str:
-    value = address.value if isinstance(address, Address) else address.strip()
-    if not value:
-        raise InvalidInput("the address is empty: pass an E.164 number or an email address")
-    return value
+def _owned(address: Address | str) -> sa.ColumnElement[bool]:
+    owned = receiving_address(address)
+    return sa.and_(_t.address == owned.value, _t.channel == owned.channel.value)
 
 
 class SqlTenantResolver:
-    """A :class:`~walker_channels.ports.TenantResolver` on ``walker_tenant_numbers``."""
+    """A :class:`~walker_channels.ports.TenantResolver` on ``walker_tenant_numbers``.
+
+    A number is owned on one channel. Strings name it as Twilio writes ``To``
+    (:func:`~walker_channels.phones.receiving_address`): ``whatsapp:+14155238886`` is the
+    WhatsApp number, ``+14155238886`` the SMS number; a tenant may own either or both.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def resolve(self, recipient: Address) -> str | None:
-        """The tenant that owns ``recipient``'s number or address, if any."""
-        stmt = sa.select(_t.tenant_id).where(_t.address == recipient.value)
+        """The tenant that owns ``recipient``'s number or address on its channel, if any."""
+        stmt = sa.select(_t.tenant_id).where(_owned(recipient))
         tenant: str | None = await self._db.run(lambda conn: conn.scalar(stmt))
         return tenant
 
     async def add_number(
         self, tenant_id: str, address: Address | str, user_id: str | None = None
     ) -> None:
-        """Give ``address`` to ``tenant_id`` (or change its user).
+        """Give ``address`` to ``tenant_id`` on its channel (or change its user).
 
-        Raises :class:`Conflict` when another tenant owns the address: remove it there first.
+        Raises :class:`Conflict` when another tenant owns the address on that channel: remove
+        it there first.
         """
+        owned = receiving_address(address)
         insert = self._db.dialect.insert(tenant_numbers).values(
-            address=_value(address), tenant_id=tenant_id, user_id=user_id
+            address=owned.value, channel=owned.channel.value, tenant_id=tenant_id, user_id=user_id
         )
         stmt = insert.on_conflict_do_update(
-            index_elements=[_t.address],
+            index_elements=[_t.address, _t.channel],
             set_={"user_id": insert.excluded.user_id},
             where=_t.tenant_id == insert.excluded.tenant_id,
         ).returning(_t.address)
@@ -63,13 +70,14 @@ class SqlTenantResolver:
             raise Conflict("that address belongs to another tenant; remove it there first")
 
     async def remove_number(self, address: Address | str) -> bool:
-        """Release ``address``; ``False`` if no tenant owned it."""
-        stmt = sa.delete(tenant_numbers).where(_t.address == _value(address)).returning(_t.address)
+        """Release ``address`` on its channel; ``False`` if no tenant owned it there."""
+        stmt = sa.delete(tenant_numbers).where(_owned(address)).returning(_t.address)
         return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
 
     async def numbers(self, tenant_id: str) -> Sequence[TenantNumber]:
-        """Every address of ``tenant_id``, in address order."""
-        stmt = sa.select(_t.address, _t.tenant_id, _t.user_id).where(_t.tenant_id == tenant_id)
-        ordered = stmt.order_by(_t.address)
+        """Every address of ``tenant_id``, in address then channel order."""
+        columns = (_t.address, _t.channel, _t.tenant_id, _t.user_id)
+        stmt = sa.select(*columns).where(_t.tenant_id == tenant_id)
+        ordered = stmt.order_by(_t.address, _t.channel)
         rows = await self._db.run(lambda conn: conn.execute(ordered).mappings().all())
         return [TenantNumber.model_validate(dict(row)) for row in rows]

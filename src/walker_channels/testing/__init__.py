@@ -8,6 +8,7 @@ The contract suites live in :mod:`walker_channels.testing.contracts` (they impor
 
 from __future__ import annotations
 
+from walker_channels.testing.conversations import InMemoryConversationStore
 from walker_channels.testing.fakes import (
     FixedClock,
     InMemoryApprovalStore,
@@ -21,7 +22,9 @@ from walker_channels.testing.fakes import (
     ScriptStep,
     in_scope,
 )
+from walker_channels.testing.hooks import RecordingEvents
 from walker_channels.testing.monitoring import InMemoryMonitoringReader
+from walker_channels.testing.privacy import InMemoryPrivacyStore
 from walker_channels.testing.signer import TwilioSigner, with_body_hash
 from walker_channels.testing.simulated_twilio import (
     SimulatedAnswer,
@@ -35,12 +38,15 @@ __all__ = [
     "FixedClock",
     "InMemoryApprovalStore",
     "InMemoryBriefScheduleStore",
+    "InMemoryConversationStore",
     "InMemoryEventStore",
     "InMemoryInboundQueue",
     "InMemoryMonitoringReader",
     "InMemoryOutboundLedger",
+    "InMemoryPrivacyStore",
     "InMemoryStores",
     "InMemoryTenantResolver",
+    "RecordingEvents",
     "RecordingTransport",
     "ScriptStep",
     "ScriptedAgent",

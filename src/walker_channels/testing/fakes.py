@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from walker_channels.delivery import delivery_advances
-from walker_channels.exceptions import AlreadyDecided, ApprovalNotFound
+from walker_channels.exceptions import AlreadyDecided, ApprovalNotFound, NotFound
 from walker_channels.models import (
     Address,
     AgentReply,
@@ -24,15 +24,19 @@ from walker_channels.models import (
     ConversationEvent,
     Decision,
     DeliveryStatus,
+    HeldReply,
     InboundEvent,
     OutboundMessage,
     OutboundRecord,
     OutboundState,
     QueuedInbound,
+    QueueStats,
     Scope,
     SendResult,
     SessionMark,
+    Settlement,
 )
+from walker_channels.phones import receiving_address
 
 
 class FixedClock:
@@ -66,12 +70,23 @@ class InMemoryEventStore:
 
     async def append(self, event: ConversationEvent) -> bool:
         """Store ``event`` unless its idempotency key was seen."""
+        return self.add(event)
+
+    def add(self, event: ConversationEvent) -> bool:
+        """:meth:`append` without awaiting: for a fake that writes an event with other data."""
         if event.idempotency_key is not None:
             if event.idempotency_key in self._keys:
                 return False
             self._keys.add(event.idempotency_key)
         self.events.append(event)
         return True
+
+    def remove(self, doomed: Callable[[ConversationEvent], bool]) -> int:
+        """Delete the events ``doomed`` picks, and their idempotency keys (erasure)."""
+        gone = [event for event in self.events if doomed(event)]
+        self.events[:] = [event for event in self.events if not doomed(event)]
+        self._keys.difference_update(e.idempotency_key for e in gone if e.idempotency_key)
+        return len(gone)
 
     async def last_inbound_at(
         self, tenant_id: str, channel: Channel, participant: str
@@ -168,6 +183,14 @@ class InMemoryApprovalStore:
         self.approvals[approval_id] = decided
         return decided
 
+    async def clear_recipient(self, approval_id: str) -> bool:
+        """Forget the recipient of a decided approval."""
+        current = self.approvals.get(approval_id)
+        if current is None or current.status is ApprovalStatus.PENDING or not current.recipient:
+            return False
+        self.approvals[approval_id] = current.replace(recipient=None)
+        return True
+
 
 class InMemoryInboundQueue:
     """An :class:`~walker_channels.ports.InboundQueue` in a dict, with leases."""
@@ -175,6 +198,7 @@ class InMemoryInboundQueue:
     def __init__(self) -> None:
         self.items: dict[str, QueuedInbound] = {}
         self.leased_until: dict[str, datetime] = {}
+        self.joined_to: dict[str, str] = {}
 
     async def enqueue(self, item: QueuedInbound) -> bool:
         """Add ``item`` unless its id is queued already."""
@@ -184,18 +208,26 @@ class InMemoryInboundQueue:
         return True
 
     async def claim(
-        self, *, now: datetime, lease: timedelta, limit: int = 1, item_id: str | None = None
+        self,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 1,
+        item_id: str | None = None,
+        conversation: str | None = None,
     ) -> Sequence[QueuedInbound]:
-        """Lease free or expired entries, oldest first."""
-        free = sorted(
-            (
-                item
-                for item in self.items.values()
-                if (item_id is None or item.id == item_id)
-                and self.leased_until.get(item.id, now) <= now
-            ),
-            key=lambda item: (item.enqueued_at, item.id),
-        )[:limit]
+        """Lease the oldest entry of each conversation if it is free or expired, oldest first."""
+        heads: dict[str, QueuedInbound] = {}
+        for item in sorted(self.items.values(), key=_queue_order):
+            heads.setdefault(item.conversation, item)
+        free = [
+            item
+            for item in sorted(heads.values(), key=_queue_order)
+            if (item_id is None or item.id == item_id)
+            and (conversation is None or item.conversation == conversation)
+            and item.id not in self.joined_to
+            and self.leased_until.get(item.id, now) <= now
+        ][:limit]
         claimed = []
         for item in free:
             updated: QueuedInbound = item.replace(attempts=item.attempts + 1)
@@ -204,28 +236,84 @@ class InMemoryInboundQueue:
             claimed.append(updated)
         return claimed
 
+    async def renew(self, item_id: str, *, now: datetime, lease: timedelta) -> bool:
+        """Move the entry's lease to ``now + lease``."""
+        if item_id not in self.items:
+            return False
+        self.leased_until[item_id] = now + lease
+        return True
+
+    async def hold_reply(self, item_id: str, reply: HeldReply) -> None:
+        """Keep ``reply`` on the entry."""
+        item = self.items.get(item_id)
+        if item is not None:
+            self.items[item_id] = item.replace(reply=reply)
+
+    async def gather(self, item_id: str) -> Sequence[QueuedInbound]:
+        """Join the entries behind ``item_id`` (while it holds no reply) and return the joined."""
+        lead = self.items.get(item_id)
+        if lead is None:
+            return []
+        if lead.reply is None:
+            for item in self.items.values():
+                behind = _queue_order(item) > _queue_order(lead)
+                if item.conversation == lead.conversation and behind:
+                    self.joined_to.setdefault(item.id, item_id)
+        joined = (self.items[i] for i, lead_id in self.joined_to.items() if lead_id == item_id)
+        return sorted(joined, key=_queue_order)
+
     async def complete(self, item_id: str) -> None:
-        """Drop the entry."""
+        """Drop the entry and the entries joined to it."""
+        for joined in [i for i, lead_id in self.joined_to.items() if lead_id == item_id]:
+            del self.joined_to[joined]
+            self.items.pop(joined, None)
         self.items.pop(item_id, None)
         self.leased_until.pop(item_id, None)
 
+    async def stats(self, *, now: datetime) -> QueueStats:
+        """Entries waiting and in progress, and when the oldest waiting one was queued."""
+        own_turn = [item for item in self.items.values() if item.id not in self.joined_to]
+        waiting = [item for item in own_turn if self.leased_until.get(item.id, now) <= now]
+        oldest = min((item.enqueued_at for item in waiting), default=None)
+        return QueueStats(
+            waiting=len(waiting),
+            in_progress=len(own_turn) - len(waiting),
+            oldest_waiting_at=oldest,
+        )
+
+
+def _queue_order(item: QueuedInbound) -> tuple[datetime, str]:
+    return (item.enqueued_at, item.id)
+
 
 class InMemoryTenantResolver:
-    """A :class:`~walker_channels.ports.TenantResolver` over a mapping of address to tenant."""
+    """A :class:`~walker_channels.ports.TenantResolver` over a mapping of address to tenant.
 
-    def __init__(self, numbers: Mapping[str, str] | None = None) -> None:
-        self.numbers: dict[str, str] = dict(numbers or {})
+    An address is owned on its channel: keys are :class:`Address` objects or strings as
+    :func:`~walker_channels.phones.receiving_address` reads them (``whatsapp:+E164`` for
+    WhatsApp, ``+E164`` for SMS).
+    """
+
+    def __init__(self, numbers: Mapping[Address, str] | Mapping[str, str] | None = None) -> None:
+        self.numbers: dict[Address, str] = {
+            receiving_address(address): tenant for address, tenant in (numbers or {}).items()
+        }
 
     async def resolve(self, recipient: Address) -> str | None:
-        """The tenant that owns ``recipient`` (matched by its E.164 value or email)."""
-        return self.numbers.get(recipient.value)
+        """The tenant that owns ``recipient`` on its channel."""
+        return self.numbers.get(recipient)
 
 
 class InMemoryOutboundLedger:
-    """An :class:`~walker_channels.ports.OutboundLedger` in a dict."""
+    """An :class:`~walker_channels.ports.OutboundLedger` in a dict.
 
-    def __init__(self) -> None:
+    Settlements append their event to ``events`` (the store set's event store, or one of its
+    own) with no ``await`` between the check and the writes, so both happen or neither.
+    """
+
+    def __init__(self, events: InMemoryEventStore | None = None) -> None:
         self.records: dict[str, OutboundRecord] = {}
+        self.events = events if events is not None else InMemoryEventStore()
 
     async def reserve(self, record: OutboundRecord) -> bool:
         """Store ``record`` unless its key exists."""
@@ -238,31 +326,71 @@ class InMemoryOutboundLedger:
         """The record with this key."""
         return self.records.get(key)
 
-    async def retry(self, key: str, *, at: datetime) -> bool:
+    async def retry(self, key: str, *, at: datetime, attempts: int | None = None) -> bool:
         """Move a ``failed`` record back to ``pending``."""
         record = self.records.get(key)
         if record is None or record.state is not OutboundState.FAILED:
             return False
-        self.records[key] = record.replace(state=OutboundState.PENDING, updated_at=at)
+        if attempts is not None and record.attempts != attempts:
+            return False
+        self.records[key] = record.replace(
+            state=OutboundState.PENDING,
+            updated_at=at,
+            error_code=None,
+            next_attempt_at=None,
+            attempts=record.attempts + 1,
+        )
         return True
 
     async def settle(
-        self,
-        key: str,
-        *,
-        state: OutboundState,
-        at: datetime,
-        provider_message_id: str | None = None,
-        error_code: str | None = None,
-    ) -> None:
-        """Record how the send ended."""
-        record = self.records[key]
+        self, key: str, settlement: Settlement, *, event: ConversationEvent | None = None
+    ) -> bool:
+        """Settle from one of the expected states and append ``event``, at once."""
+        record = self.records.get(key)
+        if record is None:
+            raise NotFound("no outbound record with that key")
+        if record.state not in settlement.expected:
+            return False
         self.records[key] = record.replace(
-            state=state,
-            updated_at=at,
-            provider_message_id=provider_message_id or record.provider_message_id,
-            error_code=error_code,
+            state=settlement.state,
+            updated_at=settlement.at,
+            provider_message_id=settlement.provider_message_id or record.provider_message_id,
+            error_code=settlement.error_code,
+            next_attempt_at=settlement.next_attempt_at,
+            payload=record.payload if settlement.keeps_payload else None,
         )
+        if event is not None:
+            self.events.add(event)
+        return True
+
+    async def due(
+        self, now: datetime, *, stale_before: datetime | None = None, limit: int = 100
+    ) -> Sequence[OutboundRecord]:
+        """Open records whose next attempt is due, and stale pending ones, soonest first."""
+
+        def is_due(r: OutboundRecord) -> bool:
+            if r.state is OutboundState.PENDING:
+                return stale_before is not None and r.updated_at < stale_before
+            return r.state in _OPEN and r.next_attempt_at is not None and r.next_attempt_at <= now
+
+        due = [r for r in self.records.values() if is_due(r)]
+        return sorted(due, key=lambda r: (r.next_attempt_at or r.updated_at, r.key))[:limit]
+
+    async def unsettled(
+        self, scope: Scope, *, key_prefix: str | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[OutboundRecord]:
+        """Unknown and failed records in ``scope``, oldest first."""
+        found = sorted(
+            (
+                r
+                for r in self.records.values()
+                if r.state in _OPEN
+                and in_scope(scope, r.tenant_id)
+                and (key_prefix is None or r.key.startswith(key_prefix))
+            ),
+            key=lambda r: (r.created_at, r.key),
+        )
+        return found[offset : offset + limit]
 
     async def advance_delivery(
         self,
@@ -278,21 +406,24 @@ class InMemoryOutboundLedger:
         )
         if record is None or not delivery_advances(record.delivery_status, status):
             return None
-        state = OutboundState.SENT if record.state is OutboundState.UNKNOWN else record.state
+        unknown = record.state is OutboundState.UNKNOWN
         updated: OutboundRecord = record.replace(
             delivery_status=status,
             provider_message_id=provider_message_id,
-            state=state,
+            state=OutboundState.SENT if unknown else record.state,
+            next_attempt_at=None if unknown else record.next_attempt_at,
             updated_at=at,
         )
         self.records[record.key] = updated
         return updated
 
     def _by_provider_id(self, provider_message_id: str) -> OutboundRecord | None:
-        return next(
-            (r for r in self.records.values() if r.provider_message_id == provider_message_id),
-            None,
-        )
+        pid = provider_message_id
+        matching = (r for r in self.records.values() if r.provider_message_id == pid)
+        return min(matching, key=lambda r: (r.created_at, r.key), default=None)
+
+
+_OPEN = frozenset({OutboundState.UNKNOWN, OutboundState.FAILED})
 
 
 class InMemoryBriefScheduleStore:
@@ -350,11 +481,15 @@ class InMemoryBriefScheduleStore:
 class RecordingTransport:
     """A :class:`~walker_channels.ports.MessageTransport` that records instead of sending.
 
-    ``fail_with`` queues exceptions raised by the next sends, in order.
+    ``fail_with`` queues exceptions raised by the next sends, in order. ``max_text_length``
+    makes the flows split longer replies into parts, as a provider's limit does.
     """
 
-    def __init__(self, channel: Channel = Channel.WHATSAPP) -> None:
+    def __init__(
+        self, channel: Channel = Channel.WHATSAPP, *, max_text_length: int | None = None
+    ) -> None:
         self._channel = channel
+        self.max_text_length = max_text_length
         self.sent: list[OutboundMessage] = []
         self.failures: list[BaseException] = []
         self._ids = itertools.count(1)

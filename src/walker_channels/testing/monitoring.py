@@ -19,9 +19,12 @@ from walker_channels.metrics import (
     decode_cursor,
     encode_cursor,
     event_is_error,
+    event_success,
     is_agent_outcome,
+    is_unknown_recipient,
     percentile_cont,
     ratio,
+    send_success_rate,
     window_index,
     window_seconds,
 )
@@ -57,7 +60,7 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _log_entry(event: ConversationEvent) -> LogEntry:
+def _log_entry(event: ConversationEvent, length: int) -> LogEntry:
     text = getattr(event, "text", "")
     return LogEntry(
         id=event.id,
@@ -67,11 +70,13 @@ def _log_entry(event: ConversationEvent) -> LogEntry:
         direction=event.direction,
         occurred_at=event.occurred_at,
         participant=event.participant,
-        preview=preview(text),
+        preview=preview(text, length),
         agent_id=_agent_id(event),
         confidence=_confidence(event),
         response_time_ms=_response_time(event),
         session_id=event.session_id,
+        error_code=getattr(event, "error_code", None),
+        outcome_unknown=getattr(event, "outcome_unknown", False),
     )
 
 
@@ -96,7 +101,8 @@ class InMemoryMonitoringReader:
         rows = [
             e
             for e in self._matching(query)
-            if query.direction is None or e.direction is query.direction
+            if (query.direction is None or e.direction is query.direction)
+            and (query.participant is None or e.participant == query.participant)
         ]
         if query.cursor is not None:
             position = decode_cursor(query.cursor)
@@ -105,7 +111,8 @@ class InMemoryMonitoringReader:
         page = rows[: query.limit]
         more = len(rows) > query.limit
         cursor = encode_cursor(page[-1].occurred_at, page[-1].id) if more else None
-        return Page[LogEntry](items=tuple(_log_entry(e) for e in page), next_cursor=cursor)
+        items = tuple(_log_entry(e, query.preview_length) for e in page)
+        return Page[LogEntry](items=items, next_cursor=cursor)
 
     async def stats(self, query: StatsQuery) -> ConversationStats:
         """Totals, rates, percentiles and distributions, computed in Python."""
@@ -115,6 +122,7 @@ class InMemoryMonitoringReader:
         times = sorted(t for e in outcomes if (t := _response_time(e)) is not None)
         p50, p95, p99 = (percentile_cont(times, f) for f in PERCENTILES)
         sent, failed = types[EventType.OUTBOUND], types[EventType.OUTBOUND_FAILED]
+        bad = [e for e in matching if event_success(e) is False]
         return ConversationStats(
             inbound_total=types[EventType.INBOUND],
             outbound_total=sent,
@@ -126,21 +134,41 @@ class InMemoryMonitoringReader:
             p99_response_ms=p99,
             confidence_buckets=_buckets(outcomes),
             hitl_rate=ratio(types[EventType.ESCALATED], len(outcomes)),
-            success_rate=ratio(sent, sent + failed),
+            success_rate=send_success_rate(
+                sent,
+                sum(e.type is EventType.OUTBOUND_FAILED for e in bad),
+                sum(e.type is EventType.DELIVERY_STATUS for e in bad),
+            ),
             unique_users=len({e.participant for e in matching}),
             hourly_distribution=_hourly(matching),
             top_agents=_top_agents(outcomes),
+            unknown_recipient_messages=(
+                sum(map(is_unknown_recipient, matching)) if query.scope.tenant_ids is None else None
+            ),
+            handoffs_total=types[EventType.HANDOFF_STARTED],
+            human_replies_total=types[EventType.HUMAN_REPLY],
         )
 
     async def agent_analytics(self, query: StatsQuery) -> Sequence[AgentAnalytics]:
         """Per-agent figures, busiest agent first (ties by agent id)."""
         seconds = window_seconds(query.uptime_window)
         by_agent: defaultdict[str, list[ConversationEvent]] = defaultdict(list)
+        handed: defaultdict[str, Counter[EventType]] = defaultdict(Counter)
         for event in self._matching(query):
             agent = _agent_id(event)
-            if is_agent_outcome(event) and agent is not None:
+            if agent is None:
+                continue
+            if is_agent_outcome(event):
                 by_agent[agent].append(event)
-        results = [_analytics(agent, rows, seconds) for agent, rows in by_agent.items()]
+            elif event.type in (EventType.HANDOFF_STARTED, EventType.HUMAN_REPLY):
+                handed[agent][event.type] += 1
+        results = [
+            _analytics(agent, by_agent.get(agent, []), seconds).replace(
+                handoffs=handed[agent][EventType.HANDOFF_STARTED],
+                human_replies=handed[agent][EventType.HUMAN_REPLY],
+            )
+            for agent in {*by_agent, *handed}
+        ]
         return sorted(results, key=lambda a: (-a.interactions, a.agent_id))
 
 

@@ -17,8 +17,10 @@ import binascii
 import hmac
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 from pydantic import Field
 
@@ -54,6 +56,9 @@ class SimulatedMessage(Frozen):
     status_callback: str | None = Field(default=None, exclude=True)
     status: str = "queued"
     created_at: AwareDatetime
+    sent: bool = True
+    """Whether it left Twilio's queue (then ``date_sent`` is ``created_at``); a test may hold
+    it queued, when it has no ``date_sent`` and no date filter lists it."""
 
 
 class SimulatedAnswer(NamedTuple):
@@ -109,8 +114,12 @@ class SimulatedTwilio:
         """
         if not self._authorized(authorization):
             return _refused(20003)
-        if method != "POST" or path != MESSAGES_PATH.format(account_sid=self.account_sid):
+        if method not in ("GET", "POST") or path != MESSAGES_PATH.format(
+            account_sid=self.account_sid
+        ):
             return _refused(20404)
+        if method == "GET":
+            return None
         problem = _unsendable(_Form(form))
         return None if problem is None else _refused(problem)
 
@@ -124,6 +133,43 @@ class SimulatedTwilio:
         """
         message = self._record(_Form(form), status)
         return SimulatedAnswer(201, self._resource(message))
+
+    def list_messages(self, query: Sequence[tuple[str, str]]) -> SimulatedAnswer:
+        """Answer ``GET .../Messages.json``: the messages matching the filters, newest first.
+
+        As Twilio documents: ``To`` and ``From`` match exactly; ``DateSent`` keeps the messages
+        sent on that GMT day, ``DateSent>`` (``DateSent>=`` in a URL) those sent on or after it
+        and ``DateSent<`` those on or before it (a date, or a time ``YYYY-MM-DDThh:mm:ssZ``); a
+        message not sent yet has no ``date_sent`` and matches no date filter. Pages of
+        ``PageSize`` (50 by default, at most 1000), ``Page`` counting from 0; each names the
+        next one in ``next_page_uri`` (``None`` on the last).
+        """
+        params = dict(query)
+        try:
+            size = min(max(int(params.get("PageSize", "50")), 1), 1000)
+            number = max(int(params.get("Page", "0")), 0)
+            matching = [m for m in self._messages.values() if _listed(m, params)]
+        except ValueError:
+            return error_answer(400, 20001, "Invalid query parameter")
+        matching.sort(key=lambda m: (m.created_at, m.sid), reverse=True)
+        page = matching[number * size : (number + 1) * size]
+        path = MESSAGES_PATH.format(account_sid=self.account_sid)
+        base = {k: v for k, v in params.items() if k not in ("Page", "PageToken")}
+        more = (number + 1) * size < len(matching)
+        return SimulatedAnswer(
+            200,
+            {
+                "messages": [self._resource(m, listed=True) for m in page],
+                "page": number,
+                "page_size": size,
+                "start": number * size,
+                "end": number * size + max(len(page) - 1, 0),
+                "uri": _page_uri(path, base, number),
+                "first_page_uri": _page_uri(path, base, 0),
+                "next_page_uri": _page_uri(path, base, number + 1) if more else None,
+                "previous_page_uri": _page_uri(path, base, number - 1) if number else None,
+            },
+        )
 
     def set_status(self, sid: str, status: str) -> SimulatedMessage | None:
         """Move a recorded message to ``status`` (as Twilio's delivery would); None if unknown."""
@@ -161,8 +207,10 @@ class SimulatedTwilio:
         self._messages[message.sid] = message
         return message
 
-    def _resource(self, message: SimulatedMessage) -> dict[str, object]:
+    def _resource(self, message: SimulatedMessage, *, listed: bool = False) -> dict[str, object]:
         created = format_datetime(message.created_at, usegmt=True)
+        # Read back later, a message has left the queue: it was sent when it was created.
+        sent = created if listed and message.sent else None
         uri = MESSAGES_PATH.format(account_sid=self.account_sid).removesuffix(".json")
         uri += f"/{message.sid}"
         return {
@@ -179,7 +227,7 @@ class SimulatedTwilio:
             "api_version": "2010-04-01",
             "date_created": created,
             "date_updated": created,
-            "date_sent": None,
+            "date_sent": sent,
             "error_code": None,
             "error_message": None,
             "price": None,
@@ -230,3 +278,46 @@ def _unsendable(fields: _Form) -> int | None:
 def _refused(code: int) -> SimulatedAnswer:
     status, message = _ERRORS[code]
     return error_answer(status, code, message)
+
+
+def _listed(message: SimulatedMessage, params: dict[str, str]) -> bool:
+    """Whether ``message`` passes the list filters (raises ValueError for a bad date)."""
+    if "To" in params and message.to != params["To"]:
+        return False
+    if "From" in params and message.sender != params["From"]:
+        return False
+    for name, keep in _DATE_FILTERS.items():
+        if name in params and not (
+            message.sent and keep(message.created_at, _filter_time(params[name]))
+        ):
+            return False
+    return True
+
+
+def _filter_time(value: str) -> tuple[datetime, bool]:
+    """The time of a date filter and whether it is a whole day."""
+    if len(value) == 10:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC), True
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC), False
+
+
+def _on(at: datetime, when: tuple[datetime, bool]) -> bool:
+    start, day = when
+    return start <= at < start + timedelta(days=1) if day else at == start
+
+
+def _after(at: datetime, when: tuple[datetime, bool]) -> bool:
+    return at >= when[0]
+
+
+def _before(at: datetime, when: tuple[datetime, bool]) -> bool:
+    start, day = when
+    return at < start + timedelta(days=1) if day else at <= start
+
+
+_DATE_FILTERS = {"DateSent": _on, "DateSent>": _after, "DateSent<": _before}
+
+
+def _page_uri(path: str, params: dict[str, str], number: int) -> str:
+    query = {**params, "Page": str(number), "PageToken": f"PA{number}"}
+    return f"{path}?{urlencode(query)}"

@@ -6,8 +6,10 @@ database; each member is a fake from :mod:`walker_channels.testing`, open for in
 
 from __future__ import annotations
 
-from walker_channels.exceptions import Conflict, InvalidInput
+from walker_channels.exceptions import Conflict
 from walker_channels.models import Address
+from walker_channels.phones import receiving_address
+from walker_channels.testing.conversations import InMemoryConversationStore
 from walker_channels.testing.fakes import (
     InMemoryApprovalStore,
     InMemoryBriefScheduleStore,
@@ -17,6 +19,7 @@ from walker_channels.testing.fakes import (
     InMemoryTenantResolver,
 )
 from walker_channels.testing.monitoring import InMemoryMonitoringReader
+from walker_channels.testing.privacy import InMemoryPrivacyStore
 
 
 class InMemoryStores:
@@ -26,11 +29,21 @@ class InMemoryStores:
     def __init__(self) -> None:
         self._events = InMemoryEventStore()
         self._approvals = InMemoryApprovalStore()
-        self._ledger = InMemoryOutboundLedger()
+        self._ledger = InMemoryOutboundLedger(self._events)
         self._inbox = InMemoryInboundQueue()
         self._tenants = InMemoryTenantResolver()
         self._schedules = InMemoryBriefScheduleStore()
         self._monitoring = InMemoryMonitoringReader(self._events)
+        self._conversations = InMemoryConversationStore(self._events)
+        self._privacy = InMemoryPrivacyStore(
+            events=self._events,
+            approvals=self._approvals,
+            ledger=self._ledger,
+            inbox=self._inbox,
+            tenants=self._tenants,
+            schedules=self._schedules,
+            conversations=self._conversations,
+        )
 
     @property
     def events(self) -> InMemoryEventStore:
@@ -67,15 +80,23 @@ class InMemoryStores:
         """The admin read side, over :attr:`events`."""
         return self._monitoring
 
+    @property
+    def conversations(self) -> InMemoryConversationStore:
+        """One record per conversation, with transcripts from :attr:`events`."""
+        return self._conversations
+
+    @property
+    def privacy(self) -> InMemoryPrivacyStore:
+        """Erasure and retention, over the other members."""
+        return self._privacy
+
     def add_number(self, tenant_id: str, number: Address | str) -> None:
-        """Give ``number`` (E.164, or an email address) to ``tenant_id``.
+        """Give ``number`` to ``tenant_id`` on its channel (``whatsapp:+E164``: WhatsApp,
+        ``+E164``: SMS, or an email address; see :func:`~walker_channels.phones.receiving_address`).
 
         Raises :class:`~walker_channels.exceptions.Conflict` when another tenant owns it, as
         the SQL tenant resolver does.
         """
-        value = number.value if isinstance(number, Address) else number.strip()
-        if not value:
-            raise InvalidInput("the address is empty: pass an E.164 number or an email address")
-        owner = self._tenants.numbers.setdefault(value, tenant_id)
+        owner = self._tenants.numbers.setdefault(receiving_address(number), tenant_id)
         if owner != tenant_id:
             raise Conflict("that address belongs to another tenant; remove it there first")

@@ -6,9 +6,12 @@
 bodies, 429 with or without ``Retry-After``, 500, a dropped connection, a slow answer) and
 reads what arrived, including the most requests the server ever had in flight at once.
 
-Run as a module it serves in its own process with a fixed latency, for the benchmarks::
+Run as a module it serves in its own process with a fixed latency, for the benchmarks, and
+optionally with random faults (:class:`FaultRates`, seeded), for the soak tests::
 
     python -m walker_channels.testing.twilio_server --latency 0.05  # prints "PORT <n>", serves
+    python -m walker_channels.testing.twilio_server --fail-500 0.1 --fail-429 0.1 \
+        --lose 0.05 --drop 0.05 --seed 7
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import asyncio
 import base64
 import contextlib
 import json
+import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
@@ -103,12 +107,59 @@ def dropped() -> Answer:
     return Answer(drop=True)
 
 
+def lost() -> Answer:
+    """Close the connection before Twilio took the request (the client cannot tell which)."""
+    return Answer(status=503, body={}, drop=True)
+
+
+@dataclass(frozen=True)
+class FaultRates:
+    """The shares of message creations (``POST``) answered with a fault, drawn from ``seed``.
+
+    ``server_error`` get a 500 and ``throttled`` a 429 (nothing recorded); ``lost`` are closed
+    before Twilio took them (:func:`lost`) and ``dropped`` after (:func:`dropped`: recorded).
+    Scripted answers come first; reads of the message list are never faulted.
+    """
+
+    server_error: float = 0.0
+    throttled: float = 0.0
+    lost: float = 0.0
+    dropped: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        shares = (self.server_error, self.throttled, self.lost, self.dropped)
+        if min(shares) < 0 or sum(shares) > 1:
+            raise ValueError("fault rates are shares between 0 and 1 that add up to at most 1")
+
+    def picker(self) -> Callable[[], Answer]:
+        """A function drawing the next creation's answer (the simulator's own when no fault)."""
+        draw = random.Random(self.seed).random  # noqa: S311 - reproducible faults, not secrets
+        faults = (
+            (self.server_error, twilio_error(500, 20500, message="Internal Server Error")),
+            (self.throttled, twilio_error(429, 20429, message="Too Many Requests")),
+            (self.lost, lost()),
+            (self.dropped, dropped()),
+        )
+
+        def pick() -> Answer:
+            point = draw()
+            for share, answer in faults:
+                if point < share:
+                    return answer
+                point -= share
+            return Answer()
+
+        return pick
+
+
 class TwilioLikeServer:
     """The server; ``async with`` starts it on a free port of 127.0.0.1 in the running loop.
 
     Requests must authenticate as ``auth_user`` (an API key SID; default the account SID) with
     ``auth_token``. ``latency`` delays every answer; ``record=False`` keeps no requests (the
-    simulator, :attr:`simulator`, still keeps the messages it accepted).
+    simulator, :attr:`simulator`, still keeps the messages it accepted). ``faults`` answers a
+    share of message creations with random faults.
     """
 
     def __init__(
@@ -120,6 +171,7 @@ class TwilioLikeServer:
         latency: float = 0.0,
         record: bool = True,
         clock: Clock | None = None,
+        faults: FaultRates | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.simulator = SimulatedTwilio(
@@ -131,6 +183,7 @@ class TwilioLikeServer:
         self._latency = latency
         self._record = record
         self._script: list[Answer] = []
+        self._fault = faults.picker() if faults is not None else Answer
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.received: list[Received] = []
@@ -199,7 +252,7 @@ class TwilioLikeServer:
         try:
             if self._record:
                 self.received.append(request)
-            scripted = self._script.pop(0) if self._script else Answer()
+            scripted = self._script.pop(0) if self._script else self._unscripted(request)
             answer, headers = self._answer(request, scripted)
             await asyncio.sleep(self._latency + scripted.delay)
             if scripted.drop:
@@ -211,14 +264,20 @@ class TwilioLikeServer:
             self.in_flight -= 1
         return True
 
+    def _unscripted(self, request: Received) -> Answer:
+        return self._fault() if request.method == "POST" else Answer()
+
     def _answer(
         self, request: Received, scripted: Answer
     ) -> tuple[SimulatedAnswer, Mapping[str, str]]:
         """Twilio's own refusal, else the scripted stand-in, else the simulator's acceptance."""
         authorization = request.headers.get("authorization")
-        refusal = self.simulator.refusal(request.method, request.path, authorization, request.form)
+        path, _, query = request.path.partition("?")
+        refusal = self.simulator.refusal(request.method, path, authorization, request.form)
         if refusal is not None:
             return refusal, {}
+        if request.method == "GET":
+            return self.simulator.list_messages(parse_qsl(query, keep_blank_values=True)), {}
         if scripted.status != 201 or scripted.body is not None:
             return SimulatedAnswer(scripted.status, dict(scripted.body or {})), scripted.headers
         return self.simulator.accept(request.form, status=scripted.message_status), scripted.headers
@@ -258,20 +317,30 @@ async def _read_request(reader: asyncio.StreamReader) -> Received | None:
     return Received(method, path, headers, form, time.monotonic())
 
 
-async def _serve_forever(latency: float) -> None:
-    server = TwilioLikeServer(latency=latency, record=False)
+async def _serve_forever(latency: float, faults: FaultRates | None = None) -> None:
+    server = TwilioLikeServer(latency=latency, record=False, faults=faults)
     async with server:
         print(f"PORT {server.base_url.rsplit(':', 1)[1]}", flush=True)
         await asyncio.Event().wait()
 
 
 def main() -> None:
-    """Serve until killed, with ``--latency`` seconds per request (for the benchmarks)."""
+    """Serve until killed, with ``--latency`` seconds per request and the faults asked for."""
     parser = argparse.ArgumentParser(description="A Twilio-like Messages API on 127.0.0.1.")
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--fail-500", type=float, default=0.0, help="share answered 500")
+    parser.add_argument("--fail-429", type=float, default=0.0, help="share answered 429")
+    parser.add_argument("--lose", type=float, default=0.0, help="share dropped before taking")
+    parser.add_argument("--drop", type=float, default=0.0, help="share dropped after taking")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     args = parser.parse_args()
+    shares = (args.fail_500, args.fail_429, args.lose, args.drop)
+    try:
+        faults = FaultRates(*shares, seed=args.seed) if any(shares) else None
+    except ValueError as exc:
+        parser.error(str(exc))
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args.latency))
+        asyncio.run(_serve_forever(args.latency, faults))
 
 
 if __name__ == "__main__":

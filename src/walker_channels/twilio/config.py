@@ -67,6 +67,9 @@ class TwilioConfig(Frozen):
     max_in_flight: int = Field(default=64, ge=1, le=4096)
     rate_per_sender: float | None = Field(default=None, gt=0, le=10_000)
     """At most this many requests per second from one sender (``None``: no limit)."""
+    rate_limit_storage: str | None = Field(default=None, repr=False)
+    """A Redis URL (``redis://host:6379/0``) where every process counts ``rate_per_sender``
+    together; ``None``: each process holds the limit on its own (the ``ratelimit`` extra)."""
     connect_timeout: float = Field(default=5.0, gt=0, le=120)
     read_timeout: float = Field(default=15.0, gt=0, le=300)
     retry: RetrySettings = RetrySettings()
@@ -85,6 +88,13 @@ class TwilioConfig(Frozen):
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
             raise ValueError("must be an absolute http(s) URL without a query")
         return value.rstrip("/")
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("must be a Redis URL: redis://host:port/db or rediss://...")
+        return value
 
     @field_validator("status_callback")
     @classmethod

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from walker_channels.exceptions import MessageRejected
 from walker_channels.models import Channel, OutboundMessage
+from walker_channels.texts import utf16_length
 from walker_channels.twilio.forms import is_http_url
 
 MAX_BODY_CHARS = 1600
@@ -22,9 +23,8 @@ MAX_TEMPLATE_VARIABLE_CHARS = 1600
 """Twilio's limit on each ``ContentVariables`` value (error 21658)."""
 
 
-def body_length(text: str) -> int:
-    """``text``'s length as SMS counts it: UTF-16 code units (an emoji counts twice)."""
-    return len(text.encode("utf-16-le")) // 2
+body_length = utf16_length
+"""``text``'s length as Twilio counts it: UTF-16 code units (an emoji counts twice)."""
 
 
 def check_sendable(message: OutboundMessage, channel: Channel) -> None:

@@ -1,12 +1,45 @@
-"""A per-sender rate limit: requests from one sender at most ``rate`` per second."""
+"""Per-sender rate limits: requests from one sender at most ``rate`` per second.
+
+:class:`SenderPacer` holds the limit within one process. With several processes sending (web
+replicas, workers) each would allow the whole rate, so :class:`SharedSenderPacer` counts the
+sends of every process in one Redis (the ``limits`` library's moving window, the ``ratelimit``
+extra): all of them together stay within the limit.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import math
+import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 
-from walker_channels.twilio.retrying import Sleep
+from walker_channels.exceptions import MissingDependency, TransportError
+from walker_channels.twilio.retrying import RetryNow, Sleep
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+    from limits.aio.strategies import MovingWindowRateLimiter
+
+SHARED_NAMESPACE = "walker-channels:twilio-sender"
+"""The prefix of every key the shared limit keeps in Redis."""
+MIN_WAIT = 0.01
+"""The shortest wait for a free slot (seconds): the window's reset time is rounded down."""
+_REDIS_SCHEMES = ("redis://", "rediss://")
+
+
+class Pacer(Protocol):
+    """Holds one sender's requests to its rate: returns when the next one may go."""
+
+    async def wait_turn(self, sender: str) -> None:
+        """Return when ``sender`` may send its next request."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the pacer holds (a connection pool)."""
+        ...
 
 
 class SenderPacer:
@@ -37,3 +70,76 @@ class SenderPacer:
         self._next_slot[sender] = slot + self._interval
         if slot > now:
             await self._sleep(slot - now)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class SharedSenderPacer:
+    """The per-sender limit counted in Redis, across every process that shares ``url``.
+
+    A rate of one or more per second allows ``floor(rate)`` requests in any one-second window;
+    a lower rate allows one request per ``ceil(1 / rate)`` seconds. A caller over the limit
+    sleeps until the window's oldest request leaves it, then tries again. The sender (a
+    business number or messaging service) is stored hashed. When Redis cannot be reached the
+    attempt fails as retryable, before anything is sent.
+    """
+
+    def __init__(self, rate: float, url: str, *, sleep: Sleep = anyio.sleep) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        if not url.startswith(_REDIS_SCHEMES):
+            raise ValueError("the shared rate limit store is a Redis URL (redis://host:port/db)")
+        self._item = _window(rate)
+        self._limiter, self._pool = _redis_limiter(url)
+        self._sleep = sleep
+
+    async def wait_turn(self, sender: str) -> None:
+        """Return once a request of ``sender`` is counted within the shared limit."""
+        key = hashlib.sha256(sender.encode()).hexdigest()[:32]
+        while not await self._guarded(self._limiter.hit, self._item, SHARED_NAMESPACE, key):
+            stats = await self._guarded(
+                self._limiter.get_window_stats, self._item, SHARED_NAMESPACE, key
+            )
+            await self._sleep(max(MIN_WAIT, stats.reset_time - time.time()))
+
+    async def aclose(self) -> None:
+        """Close the Redis connections."""
+        await self._pool.disconnect()
+
+    async def _guarded(self, call: Callable[..., Any], *args: object) -> Any:
+        from limits.errors import StorageError
+
+        try:
+            return await call(*args)
+        except (StorageError, OSError) as exc:
+            error = TransportError(
+                f"the shared rate limit store could not be reached ({type(exc).__name__}); "
+                "nothing was sent",
+                retryable=True,
+            )
+            raise RetryNow(error) from exc
+
+
+def _window(rate: float) -> RateLimitItem:
+    from limits import RateLimitItemPerSecond
+
+    if rate >= 1:
+        return RateLimitItemPerSecond(math.floor(rate), 1)
+    return RateLimitItemPerSecond(1, math.ceil(1 / rate))
+
+
+def _redis_limiter(url: str) -> tuple[MovingWindowRateLimiter, Any]:
+    try:
+        import redis.asyncio
+        from limits.aio.storage import RedisStorage
+        from limits.aio.strategies import MovingWindowRateLimiter
+    except ModuleNotFoundError as exc:
+        raise MissingDependency("a rate limit shared across processes", "ratelimit") from exc
+    pool = redis.asyncio.ConnectionPool.from_url(url)
+    # The pool is ours, so aclose() can close it (limits' storage has no close of its own).
+    options: dict[str, Any] = {"connection_pool": pool}
+    storage = RedisStorage(
+        "async+" + url, implementation="redispy", wrap_exceptions=True, **options
+    )
+    return MovingWindowRateLimiter(storage), pool

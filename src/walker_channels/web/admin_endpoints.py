@@ -7,7 +7,6 @@ pseudonyms and messages as short redacted previews.
 from __future__ import annotations
 
 from walker_channels.models import (
-    Channel,
     ConversationStats,
     LogEntry,
     LogQuery,
@@ -50,7 +49,7 @@ class AdminEndpoints:
         return [
             Endpoint(
                 "conversation_log", "GET", f"{ADMIN}/conversations/whatsapp", su, self.logs,
-                "WhatsApp conversation log, newest first (anonymised)", "admin",
+                "Conversation log of a channel (?channel=, default WhatsApp), anonymised", "admin",
                 query=LogParams, response=Page[LogEntry],
             ),
             Endpoint(
@@ -81,13 +80,13 @@ class AdminEndpoints:
         ]  # fmt: skip
 
     async def logs(self, request: NeutralRequest, principal: Principal | None) -> NeutralResponse:
-        """A page of the WhatsApp conversation log."""
+        """A page of one channel's conversation log (WhatsApp unless ``channel`` says)."""
         params = request.query_model(LogParams)
         query = LogQuery(
             scope=admin_scope(params.tenant_id),
             start=params.start,
             end=params.end,
-            channel=Channel.WHATSAPP,
+            channel=params.channel,
             direction=params.direction,
             limit=params.limit,
             cursor=params.cursor,
@@ -121,7 +120,8 @@ class AdminEndpoints:
         params = request.query_model(QueueParams)
         scope = admin_scope(params.tenant_id)
         items = await self._review.queue(scope, limit=params.limit, offset=params.offset)
-        return NeutralResponse.json(ReviewQueue(items=items))
+        failed = await self._review.failed_sends(scope) if params.offset == 0 else ()
+        return NeutralResponse.json(ReviewQueue(items=items, send_failed=failed))
 
     async def approve(
         self, request: NeutralRequest, principal: Principal | None

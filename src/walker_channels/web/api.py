@@ -11,13 +11,18 @@ from typing import Protocol
 
 from walker_channels.app.config import WebConfig
 from walker_channels.app.runtime import Services
-from walker_channels.models import Principal
+from walker_channels.exceptions import ConfigurationError
+from walker_channels.models import Channel, Principal
 from walker_channels.web.admin_endpoints import AdminEndpoints
 from walker_channels.web.auth import require_access
-from walker_channels.web.channel_endpoints import WhatsAppSendEndpoints
+from walker_channels.web.channel_endpoints import SendEndpoints
+from walker_channels.web.conversation_endpoints import ConversationEndpoints
 from walker_channels.web.endpoints import Endpoint
 from walker_channels.web.errors import error_response
+from walker_channels.web.health_endpoints import HealthEndpoints
 from walker_channels.web.limits import check_declared_length
+from walker_channels.web.outbound_endpoints import OutboundEndpoints
+from walker_channels.web.privacy_endpoints import PrivacyEndpoints
 from walker_channels.web.requests import Headers, NeutralRequest, NeutralResponse
 from walker_channels.web.twilio_endpoints import TwilioEndpoints
 
@@ -27,24 +32,37 @@ class _Group(Protocol):
 
 
 class HttpApi:
-    """Every endpoint of walker-channels, framework-neutral."""
+    """Every endpoint of walker-channels, framework-neutral.
 
-    def __init__(self, endpoints: Sequence[Endpoint], config: WebConfig) -> None:
+    ``pages`` are the reviewer console's HTML pages: adapters serve them like the endpoints,
+    but leave them out of the API's documentation.
+    """
+
+    def __init__(
+        self, endpoints: Sequence[Endpoint], config: WebConfig, pages: Sequence[Endpoint] = ()
+    ) -> None:
         self.endpoints = tuple(endpoints)
         self.config = config
+        self.pages = tuple(pages)
 
     @classmethod
-    def from_services(cls, services: Services) -> HttpApi:
-        """Every endpoint the services support (email ones only with an email transport)."""
-        groups: list[_Group] = [
-            TwilioEndpoints(
+    def from_services(cls, services: Services, *, prefix: str = "") -> HttpApi:
+        """Every endpoint the services support (SMS and email ones only with their transport).
+
+        ``prefix`` is where the adapter serves them: the console's links and cookies need it.
+        """
+        groups: list[_Group] = []
+        for channel in (Channel.WHATSAPP, Channel.SMS):
+            if channel not in services.transports:
+                continue  # no transport, no way to answer: SMS is served once it is configured
+            twilio = TwilioEndpoints(
+                channel=channel,
                 config=services.web,
                 conversations=services.conversations,
                 delivery=services.delivery,
                 clock=services.clock,
-            ),
-            WhatsAppSendEndpoints(services.proactive),
-        ]
+            )
+            groups += [twilio, SendEndpoints(channel, services.proactive)]
         if services.email is not None:
             from walker_channels.web.email_endpoints import EmailEndpoints
 
@@ -57,7 +75,13 @@ class HttpApi:
                 monitoring=services.stores.monitoring, review=services.review, clock=services.clock
             )
         )
-        return cls([endpoint for group in groups for endpoint in group.endpoints()], services.web)
+        # After the admin group: its /conversations/stats and /whatsapp paths come first.
+        groups.append(ConversationEndpoints(services.handoff))
+        groups.append(OutboundEndpoints(sender=services.sender, review=services.review))
+        groups.append(PrivacyEndpoints(services.privacy))
+        groups.append(HealthEndpoints(queue=services.stores.inbox, clock=services.clock))
+        endpoints = [endpoint for group in groups for endpoint in group.endpoints()]
+        return cls(endpoints, services.web, pages=_console(services, prefix))
 
     @property
     def max_body_bytes(self) -> int:
@@ -81,3 +105,18 @@ class HttpApi:
     def refuse(self, endpoint: Endpoint, error: Exception) -> NeutralResponse:
         """The answer to an error an adapter met before :meth:`handle` (reading the body)."""
         return error_response(error, where=endpoint.name)
+
+
+def _console(services: Services, prefix: str) -> list[Endpoint]:
+    if not services.web.console_path:
+        return []
+    try:
+        from walker_channels.web.console import console_pages
+    except ModuleNotFoundError as exc:
+        if exc.name != "jinja2":
+            raise
+        raise ConfigurationError(
+            'the reviewer console needs Jinja2: pip install "walker-channels[fastapi]" (or '
+            "[flask]), or set WALKER_CONSOLE_PATH to an empty value to serve no console"
+        ) from None
+    return console_pages(services, prefix=prefix)

@@ -23,6 +23,9 @@ class Access(StrEnum):
     """A member of the tenant named in the request, or a superuser."""
     SUPERUSER = "superuser"
     """Superusers only (the admin endpoints)."""
+    BROWSER = "browser"
+    """A reviewer console page: the caller is asked for as for the API, and the page itself
+    answers a caller without a principal (a redirect to its sign-in page)."""
 
 
 def require_principal(principal: Principal | None) -> Principal:

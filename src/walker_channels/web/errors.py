@@ -27,6 +27,7 @@ from walker_channels.exceptions import (
     TransportError,
     WalkerError,
 )
+from walker_channels.failures import failure_chain, failure_report
 from walker_channels.web.requests import NeutralResponse
 
 logger = logging.getLogger("walker_channels.web")
@@ -64,12 +65,32 @@ def status_for(error: BaseException) -> int:
 
 
 def error_response(error: BaseException, *, where: str = "") -> NeutralResponse:
-    """The JSON error response for ``error``; unexpected errors are logged with a traceback."""
+    """The JSON error response for ``error``; unexpected errors are logged with their frames."""
     status = status_for(error)
     if status == 500:
-        logger.error("unhandled error in %s", where or "a walker-channels endpoint", exc_info=error)
+        logger.error(
+            "unhandled error in %s: %s",
+            where or "a walker-channels endpoint",
+            failure_report(error),
+        )
         return NeutralResponse.json({"detail": INTERNAL_DETAIL}, status=500)
+    if isinstance(error, StoreError):
+        log_store_error(error, where=where)
     return NeutralResponse.json({"detail": _detail(error)}, status=status)
+
+
+def log_store_error(error: StoreError, *, where: str = "") -> None:
+    """Log a store failure with its cause: the exception classes and the SQLSTATE or errno.
+
+    Never the causes' messages or a traceback: a driver's message repeats the statement and
+    its parameters, which can hold a person's number or text.
+    """
+    logger.error(
+        "the store failed in %s: %s; cause: %s",
+        where or "a walker-channels endpoint",
+        error,
+        failure_chain(error, include_self=False),
+    )
 
 
 def _detail(error: BaseException) -> Any:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from pydantic import BaseModel
 
 from walker_channels.exceptions import InvalidInput
+from walker_channels.storable import json_strings, require_storable
+from walker_channels.web.json_depth import check_json_depth
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -103,6 +106,10 @@ class NeutralRequest:
     query: MultiDict = field(default_factory=MultiDict)
     path_params: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Refuse (400) a path or query value no store could hold (a NUL, a lone surrogate)."""
+        require_storable(chain(self.path_params.values(), chain.from_iterable(self.query.pairs)))
+
     def form(self) -> MultiDict:
         """The body as an url-encoded form; raises :class:`InvalidInput` if it is not one."""
         content_type = self.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -124,17 +131,20 @@ class NeutralRequest:
     def json_body(self, model: type[ModelT], *, optional: bool = False) -> ModelT:
         """The body as JSON validated into ``model`` (an empty body is ``{}`` if ``optional``).
 
-        Raises :class:`InvalidInput` (400) for a body that is not JSON, and pydantic's
-        ``ValidationError`` (422) for JSON that does not fit the model.
+        Raises :class:`InvalidInput` (400) for a body that is not JSON, that nests deeper than
+        :data:`~walker_channels.web.json_depth.MAX_JSON_DEPTH` or that holds text no store can
+        hold, and pydantic's ``ValidationError`` (422) for JSON that does not fit the model.
         """
         if optional and not self.body.strip():
             return model.model_validate({})
+        check_json_depth(self.body)
         try:
             data = json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidInput("the body is not valid JSON") from None
         if not isinstance(data, dict):
             raise InvalidInput("send a JSON object as the body")
+        require_storable(json_strings(data))
         return model.model_validate(data)
 
     def query_model(self, model: type[ModelT]) -> ModelT:
@@ -150,6 +160,8 @@ class NeutralResponse:
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     after: tuple[AfterResponse, ...] = ()
+    cookies: tuple[str, ...] = ()
+    """``Set-Cookie`` header values, one header each (a mapping holds only one)."""
 
     @classmethod
     def json(cls, data: BaseModel | Any, status: int = 200) -> NeutralResponse:
@@ -157,6 +169,32 @@ class NeutralResponse:
         plain = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
         body = json.dumps(plain, separators=(",", ":"), ensure_ascii=False).encode()
         return cls(status=status, body=body, headers={"content-type": "application/json"})
+
+    @classmethod
+    def html(
+        cls,
+        page: str,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        cookies: tuple[str, ...] = (),
+    ) -> NeutralResponse:
+        """An HTML page (UTF-8); ``headers`` are added to the content type."""
+        return cls(
+            status=status,
+            body=page.encode(),
+            headers={"content-type": "text/html; charset=utf-8", **(headers or {})},
+            cookies=cookies,
+        )
+
+    @classmethod
+    def redirect(
+        cls,
+        location: str,
+        headers: Mapping[str, str] | None = None,
+        cookies: tuple[str, ...] = (),
+    ) -> NeutralResponse:
+        """A ``303 See Other`` to ``location``: after a form, the browser GETs the next page."""
+        return cls(status=303, headers={"location": location, **(headers or {})}, cookies=cookies)
 
     @classmethod
     def twiml(cls, after: tuple[AfterResponse, ...] = ()) -> NeutralResponse:

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from walker_channels.models import (
     AgentAnalytics,
-    AwareDatetime,
     Channel,
     Direction,
     Media,
+    RequestDatetime,
     WhatsAppTemplate,
 )
 from walker_channels.models.base import Frozen
-from walker_channels.services import ReviewItem
+from walker_channels.phones import WHATSAPP_PREFIX
+from walker_channels.services import ReviewItem, UnsettledSend
 
 
 class ValidationIssue(BaseModel):
@@ -38,15 +40,9 @@ class ErrorBody(BaseModel):
     detail: str | list[ValidationIssue]
 
 
-class SendWhatsAppRequest(Frozen):
-    """A proactive WhatsApp message: free text and/or one media URL, or an approved template.
+class MessageContent(Frozen):
+    """What a message a person sends carries: free text and/or one media URL, or a template."""
 
-    Free text and media need the person to have written in the last 24 hours.
-    """
-
-    tenant_id: str = Field(min_length=1, max_length=200)
-    to: str = Field(min_length=1, max_length=64, repr=False, examples=["+14155552671"])
-    """The person's number in E.164 (a ``whatsapp:`` prefix is accepted)."""
     text: str | None = Field(default=None, min_length=1, max_length=1600)
     media_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
     template: WhatsAppTemplate | None = None
@@ -56,7 +52,7 @@ class SendWhatsAppRequest(Frozen):
     """Repeat a request with the same key and nothing is sent twice (a fresh key by default)."""
 
     @model_validator(mode="after")
-    def _one_kind_of_content(self) -> SendWhatsAppRequest:
+    def _one_kind_of_content(self) -> Self:
         free = self.text is not None or self.media_url is not None
         if free == (self.template is not None):
             raise ValueError("give text and/or media_url, or a template (not both, not neither)")
@@ -67,13 +63,47 @@ class SendWhatsAppRequest(Frozen):
         return () if self.media_url is None else (Media(url=self.media_url),)
 
 
-class LogParams(Frozen):
-    """Filters and paging of the WhatsApp conversation log (newest first)."""
+class SendMessageRequest(MessageContent):
+    """A proactive message: free text and/or one media URL, or an approved template."""
 
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    tenant_id: str = Field(min_length=1, max_length=200)
+    to: str = Field(min_length=1, max_length=64, repr=False, examples=["+14155552671"])
+    """The person's number in E.164."""
+
+
+class SendWhatsAppRequest(SendMessageRequest):
+    """A proactive WhatsApp message: free text and/or one media URL, or an approved template.
+
+    Free text and media need the person to have written in the last 24 hours.
+    """
+
+    to: str = Field(min_length=1, max_length=64, repr=False, examples=["+14155552671"])
+    """The person's number in E.164 (a ``whatsapp:`` prefix is accepted)."""
+
+
+class SendSmsRequest(SendMessageRequest):
+    """A proactive SMS (or MMS, with a media URL), or a content template sent as SMS."""
+
+    to: str = Field(min_length=1, max_length=64, repr=False, examples=["+14155552671"])
+    """The person's number in E.164 (no ``whatsapp:`` prefix: this is an SMS)."""
+
+    @field_validator("to")
+    @classmethod
+    def _not_whatsapp(cls, value: str) -> str:
+        if value.strip().lower().startswith(WHATSAPP_PREFIX):
+            raise ValueError("an SMS goes to a phone number: drop the whatsapp: prefix")
+        return value
+
+
+class LogParams(Frozen):
+    """Filters and paging of the conversation log (newest first)."""
+
+    channel: Channel = Channel.WHATSAPP
+    """Which channel's log: WhatsApp unless given (``?channel=sms``, ``?channel=email``)."""
+    start: RequestDatetime | None = None
+    end: RequestDatetime | None = None
     """Exclusive upper bound."""
-    tenant_id: str | None = Field(default=None, min_length=1)
+    tenant_id: str | None = Field(default=None, min_length=1, max_length=200)
     direction: Direction | None = None
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, min_length=1, max_length=500)
@@ -87,19 +117,19 @@ DEFAULT_STATS_RANGE = timedelta(days=30)
 class StatsParams(Frozen):
     """Time range and filters for statistics and per-agent analytics."""
 
-    start: AwareDatetime | None = None
+    start: RequestDatetime | None = None
     """Inclusive; without it, :data:`DEFAULT_STATS_RANGE` before ``end`` (or now). Aggregates
     over a whole long history read every event; ask for them with an early ``start``."""
-    end: AwareDatetime | None = None
+    end: RequestDatetime | None = None
     """Exclusive upper bound."""
-    tenant_id: str | None = Field(default=None, min_length=1)
+    tenant_id: str | None = Field(default=None, min_length=1, max_length=200)
     channel: Channel | None = None
 
 
 class QueueParams(Frozen):
     """Which part of the review queue to show."""
 
-    tenant_id: str | None = Field(default=None, min_length=1)
+    tenant_id: str | None = Field(default=None, min_length=1, max_length=200)
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=1_000_000)
     """At most a million: larger offsets overflow SQL integers (and no queue is that long)."""
@@ -112,9 +142,18 @@ class AgentAnalyticsList(Frozen):
 
 
 class ReviewQueue(Frozen):
-    """Pending drafts, oldest first, anonymised."""
+    """Pending drafts, oldest first, anonymised; and approved drafts whose send failed."""
 
     items: tuple[ReviewItem, ...]
+    send_failed: tuple[UnsettledSend, ...] = ()
+    """Approved, send failed: approved drafts whose send failed or stayed unknown (resend them
+    with ``POST .../hitl/{approval_id}/resend``)."""
+
+
+class UnsettledSends(Frozen):
+    """Sends that did not settle as sent, oldest first, anonymised."""
+
+    items: tuple[UnsettledSend, ...]
 
 
 class ApproveRequest(Frozen):

@@ -1,5 +1,9 @@
 """Twilio's endpoints: the inbound message webhook and the delivery status callback.
 
+One :class:`TwilioEndpoints` per channel (``/api/v1/channels/whatsapp/...`` and
+``/api/v1/channels/sms/...``), alike in every way: signature, duplicates, tenant, review. The
+message's own ``From``/``To`` say which channel it came on, and the reply goes back on it.
+
 Both check the signature first (403, nothing stored, when it fails) and answer with empty
 TwiML. The webhook only *accepts* the message before answering; the agent runs after the
 answer is sent (or before it, when configured inline). A duplicate delivery is accepted as
@@ -12,12 +16,13 @@ import logging
 from functools import partial
 
 from walker_channels.app.config import WebConfig, WebhookProcessing
-from walker_channels.models import Principal
+from walker_channels.failures import failure_report
+from walker_channels.models import Channel, Principal
 from walker_channels.ports import Clock
 from walker_channels.services import AcceptOutcome, ConversationService, DeliveryTracker
 from walker_channels.twilio import LEDGER_KEY_PARAM, parse_inbound_form, parse_status_callback
 from walker_channels.web.auth import Access
-from walker_channels.web.channel_endpoints import CHANNELS
+from walker_channels.web.channel_endpoints import CHANNEL_NAMES, CHANNELS
 from walker_channels.web.endpoints import Endpoint
 from walker_channels.web.requests import FORM_CONTENT_TYPE, NeutralRequest, NeutralResponse
 from walker_channels.web.schemas import TwilioMessageForm, TwilioStatusForm
@@ -27,16 +32,20 @@ logger = logging.getLogger("walker_channels.web.webhooks")
 
 
 class TwilioEndpoints:
-    """The WhatsApp/SMS webhook and the status callback."""
+    """The inbound webhook and the status callback of one channel (WhatsApp or SMS)."""
 
     def __init__(
         self,
         *,
+        channel: Channel = Channel.WHATSAPP,
         config: WebConfig,
         conversations: ConversationService,
         delivery: DeliveryTracker,
         clock: Clock,
     ) -> None:
+        if channel not in (Channel.WHATSAPP, Channel.SMS):
+            raise ValueError("Twilio webhooks are for WhatsApp and SMS")
+        self._channel = channel
         self._auth = WebhookAuthenticator(config)
         self._processing = config.webhook_processing
         self._conversations = conversations
@@ -45,25 +54,26 @@ class TwilioEndpoints:
 
     def endpoints(self) -> list[Endpoint]:
         """The endpoints this group serves."""
+        channel, name = self._channel.value, CHANNEL_NAMES[self._channel]
         return [
             Endpoint(
-                name="whatsapp_webhook",
+                name=f"{channel}_webhook",
                 method="POST",
-                path=f"{CHANNELS}/whatsapp/webhook",
+                path=f"{CHANNELS}/{channel}/webhook",
                 access=Access.TWILIO,
                 handler=self.webhook,
-                summary="Twilio inbound message webhook (signed with X-Twilio-Signature)",
+                summary=f"Twilio inbound {name} webhook (signed with X-Twilio-Signature)",
                 tag="twilio",
                 body=TwilioMessageForm,
                 body_media_type=FORM_CONTENT_TYPE,
             ),
             Endpoint(
-                name="whatsapp_status",
+                name=f"{channel}_status",
                 method="POST",
-                path=f"{CHANNELS}/whatsapp/status",
+                path=f"{CHANNELS}/{channel}/status",
                 access=Access.TWILIO,
                 handler=self.status,
-                summary="Twilio delivery status callback (signed with X-Twilio-Signature)",
+                summary=f"Twilio {name} delivery status callback (signed with X-Twilio-Signature)",
                 tag="twilio",
                 body=TwilioStatusForm,
                 body_media_type=FORM_CONTENT_TYPE,
@@ -76,6 +86,14 @@ class TwilioEndpoints:
         """Verify, accept once, and answer; the agent's work runs after (or before) the answer."""
         form = self._auth.form(request)
         message = parse_inbound_form(form.params(), received_at=self._clock.now())
+        if message.channel is not self._channel:
+            # Still answered on the message's own channel: refusing it would lose it for good.
+            logger.warning(
+                "a %s message %s arrived at the %s webhook: check the sender's webhook URL",
+                message.channel.value,
+                message.provider_message_id,
+                self._channel.value,
+            )
         outcome = await self._conversations.accept(message)
         if outcome is not AcceptOutcome.ACCEPTED or self._processing is WebhookProcessing.QUEUE:
             return NeutralResponse.twiml()
@@ -99,6 +117,8 @@ class TwilioEndpoints:
     async def _process(self, message_id: str) -> None:
         try:
             await self._conversations.process(message_id)
-        except Exception:
+        except Exception as exc:
             # The message stays queued: process_pending finishes it once its lease runs out.
-            logger.exception("processing message %s failed; it stays queued", message_id)
+            logger.error(
+                "processing message %s failed; it stays queued: %s", message_id, failure_report(exc)
+            )

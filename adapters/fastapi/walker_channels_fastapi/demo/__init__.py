@@ -12,6 +12,7 @@ from __future__ import annotations
 from walker_channels_fastapi.demo.config import (
     DEMO_BUSINESS_NUMBER,
     DEMO_PERSON,
+    DEMO_SMS_NUMBER,
     DEMO_TENANT,
     DemoOptions,
     DemoPlan,
@@ -22,6 +23,7 @@ from walker_channels_fastapi.demo.inbound import SignedRequest, curl_command, si
 __all__ = [
     "DEMO_BUSINESS_NUMBER",
     "DEMO_PERSON",
+    "DEMO_SMS_NUMBER",
     "DEMO_TENANT",
     "DemoOptions",
     "DemoPlan",

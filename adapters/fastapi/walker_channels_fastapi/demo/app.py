@@ -12,13 +12,15 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from walker_channels.models import Principal
 from walker_channels.ports import Clock
+from walker_channels.web.console import SESSION_COOKIE
 from walker_channels_fastapi.demo.compose import Demo, build_demo
 from walker_channels_fastapi.demo.config import DemoPlan
 from walker_channels_fastapi.demo.routes import outbox_router, simulator_router
+from walker_channels_fastapi.offline_docs import serve_docs_offline
 from walker_channels_fastapi.router import create_router
 
 
@@ -41,6 +43,7 @@ def create_demo_app(plan: DemoPlan, *, clock: Clock | None = None) -> FastAPI:
         description="Every walker-channels endpoint, on a local SQLite file. "
         "Authorize with the demo token printed at start-up.",
     )
+    serve_docs_offline(app)
     app.include_router(create_router(demo.services, principal=principal))
     if demo.simulator is not None and demo.reporter is not None:
         app.include_router(simulator_router(demo.simulator, demo.reporter))
@@ -49,14 +52,26 @@ def create_demo_app(plan: DemoPlan, *, clock: Clock | None = None) -> FastAPI:
 
 
 def bearer_principal(demo: Demo) -> Callable[..., Principal | None]:
-    """A FastAPI dependency: ``Authorization: Bearer <demo token>`` is the demo superuser."""
+    """A FastAPI dependency: the demo token makes the caller the demo superuser.
+
+    The token comes as ``Authorization: Bearer <token>``, or in the reviewer console's
+    session cookie (its sign-in form keeps it there).
+    """
     scheme = HTTPBearer(auto_error=False, description="The demo token printed at start-up")
+    session = APIKeyCookie(
+        name=SESSION_COOKIE, auto_error=False, description="The console's session cookie"
+    )
 
-    def principal(credentials: HTTPAuthorizationCredentials | None) -> Principal | None:
-        return demo.caller(credentials.credentials if credentials is not None else None)
+    def principal(
+        credentials: HTTPAuthorizationCredentials | None, cookie: str | None
+    ) -> Principal | None:
+        if credentials is not None:
+            return demo.caller(credentials.credentials)
+        return demo.caller(cookie)
 
-    # Set as an object, not a string: FastAPI cannot resolve the closure's ``scheme`` by name.
+    # Set as objects, not strings: FastAPI cannot resolve the closure's names.
     principal.__annotations__["credentials"] = Annotated[
         HTTPAuthorizationCredentials | None, Depends(scheme)
     ]
+    principal.__annotations__["cookie"] = Annotated[str | None, Depends(session)]
     return principal

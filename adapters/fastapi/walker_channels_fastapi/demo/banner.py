@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
+import sys
+from pathlib import Path
 
+from walker_channels.models import Channel
 from walker_channels_fastapi.demo.config import DEMO_PERSON, DEMO_TENANT, DemoPlan
-from walker_channels_fastapi.demo.inbound import WEBHOOK_PATH, curl_command, signed_inbound
+from walker_channels_fastapi.demo.inbound import (
+    SMS_WEBHOOK_PATH,
+    WEBHOOK_PATH,
+    curl_command,
+    signed_inbound,
+)
 
 MESSAGES_PATH = "/demo/messages"
 """The simulated Twilio's recorded outgoing messages."""
@@ -15,6 +24,7 @@ EMAILS_PATH = "/demo/emails"
 LOG_PATH = "/api/v1/admin/conversations/whatsapp"
 QUEUE_PATH = "/api/v1/admin/hitl/review-queue"
 SEND_PATH = "/api/v1/channels/whatsapp/send"
+SMS_SEND_PATH = "/api/v1/channels/sms/send"
 EMAIL_PATH = "/api/v1/channels/email/send"
 REFUND_TEXT = "I would like a refund for my order"
 
@@ -39,16 +49,24 @@ def _summary(plan: DemoPlan, database: str) -> str:
         if plan.simulated_email
         else (f"SMTP server {plan.settings.smtp_host}")
     )
+    sms = "off (set TWILIO_SMS_FROM to serve SMS)" if plan.sms_number is None else whatsapp
+    numbers = f"WhatsApp number {plan.business_number}"
+    if plan.sms_number is not None:
+        numbers += f", SMS number {plan.sms_number}"
     lines = [
         f"walker-channels demo is running at {url}   (API docs: {url}/docs)",
         "",
         f"  database   {database}",
         f"  WhatsApp   {whatsapp}",
+        f"  SMS        {sms}",
         f"  email      {email}",
         f"  agent      {_agent(plan)}; replies under {threshold} wait for review",
-        f'  tenant     "{DEMO_TENANT}", WhatsApp number {plan.business_number}',
+        f'  tenant     "{DEMO_TENANT}", {numbers}',
         f"  API token  {plan.api_token}   (Authorization: Bearer ..., a superuser)",
     ]
+    console = plan.settings.web_config().console_path
+    if console:
+        lines.append(f"  console    {url}{console}   (sign in with the API token)")
     return "\n".join(lines)
 
 
@@ -62,16 +80,35 @@ def _agent(plan: DemoPlan) -> str:
 
 def _inbound(plan: DemoPlan) -> str:
     if not plan.simulated_twilio:
-        return (
+        text = (
             "1. Point your Twilio number's (or WhatsApp sandbox's) incoming-message webhook at\n"
             f"   {plan.public_url}{WEBHOOK_PATH}\n"
             "   (WALKER_PUBLIC_URL must be the URL Twilio calls), then write to the number."
         )
+        if plan.sms_number is not None:
+            text += (
+                "\n   For SMS, point the SMS number's incoming-message webhook at\n"
+                f"   {plan.public_url}{SMS_WEBHOOK_PATH}"
+            )
+        return text
     request = signed_inbound(plan.public_url, plan.twilio_token, text="Hello from WhatsApp!")
-    return (
+    text = (
         "1. Send a signed inbound WhatsApp message, as Twilio would (run it twice: the\n"
         "   duplicate gets the same 200 and no second reply):\n\n" + curl_command(request)
     )
+    if plan.sms_number is not None:
+        sms = signed_inbound(
+            plan.public_url,
+            plan.twilio_token,
+            text="Hello from SMS!",
+            to=plan.sms_number,
+            channel=Channel.SMS,
+        )
+        text += (
+            "\n\n   The same as an SMS to the tenant's SMS number (answered by SMS, from that"
+            "\n   number):\n\n" + curl_command(sms)
+        )
+    return text
 
 
 def _reads(plan: DemoPlan) -> str:
@@ -79,26 +116,44 @@ def _reads(plan: DemoPlan) -> str:
     if plan.simulated_twilio:
         lines += ["2. The reply the agent sent (recorded by the simulated Twilio):", ""]
         lines += [_get(plan, MESSAGES_PATH), ""]
-    lines += ["3. The conversation log (anonymised) and the review queue:", ""]
-    lines += [_get(plan, LOG_PATH), _get(plan, QUEUE_PATH)]
+    lines += [
+        "3. The conversation log (anonymised; ?channel=sms for SMS) and the review queue:",
+        "",
+    ]
+    lines += [_get(plan, LOG_PATH)]
+    if plan.sms_number is not None:
+        lines += [_get(plan, LOG_PATH + "?channel=sms")]
+    lines += [_get(plan, QUEUE_PATH)]
     return "\n".join(lines)
 
 
 def _review(plan: DemoPlan) -> str:
-    simulate = ["walker-channels", "simulate", "--url", plan.public_url]
+    simulate = [cli_path(), "simulate", "--url", plan.public_url]
     if plan.simulated_twilio:
         simulate += ["--token", plan.twilio_token]
-    simulate += ["--body", REFUND_TEXT]
+    simulate += ["--api-token", plan.api_token]
+    body = ["--body", REFUND_TEXT]
     approve = f"{plan.public_url}/api/v1/admin/hitl/APPROVAL_ID/approve"
-    return "\n".join(
-        [
-            "4. A message the agent is unsure about waits for review; approve it (the id is in",
-            "   the review queue) and the reply goes out:",
-            "",
-            shlex.join(simulate),
-            _curl(plan, "POST", approve),
-        ]
-    )
+    lines = [
+        "4. A message the agent is unsure about waits for review; simulate prints its",
+        "   approval id and the command that approves it (or approve it in the console),",
+        "   and the reply goes out:",
+        "",
+        shlex.join([*simulate, *body]),
+        _curl(plan, "POST", approve),
+    ]
+    if plan.sms_number is not None:
+        lines += ["", "   The same by SMS (the approved reply goes out as an SMS):", ""]
+        lines += [shlex.join([*simulate, "--channel", "sms", *body])]
+    return "\n".join(lines)
+
+
+def cli_path() -> str:
+    """The ``walker-channels`` command as a full path, so a printed line runs as pasted."""
+    beside = Path(sys.executable).with_name("walker-channels")
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("walker-channels") or "walker-channels"
 
 
 def _sends(plan: DemoPlan) -> str:
@@ -110,12 +165,15 @@ def _sends(plan: DemoPlan) -> str:
         "body": "Sent from the demo.",
     }
     lines = [
-        "5. Send on the tenant's behalf: WhatsApp (within 24 h of the person's last message)",
-        "   and email:",
+        "5. Send on the tenant's behalf: WhatsApp (within 24 h of the person's last message),",
+        "   SMS (at any time) and email:",
         "",
         _curl(plan, "POST", plan.public_url + SEND_PATH, whatsapp),
-        _curl(plan, "POST", plan.public_url + EMAIL_PATH, email),
     ]
+    if plan.sms_number is not None:
+        sms = {"tenant_id": DEMO_TENANT, "to": DEMO_PERSON, "text": "Your table is ready."}
+        lines.append(_curl(plan, "POST", plan.public_url + SMS_SEND_PATH, sms))
+    lines.append(_curl(plan, "POST", plan.public_url + EMAIL_PATH, email))
     if plan.simulated_email:
         lines.append(_get(plan, EMAILS_PATH))
     return "\n".join(lines)

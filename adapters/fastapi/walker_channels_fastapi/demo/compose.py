@@ -9,6 +9,7 @@ Framework-neutral: ``walker_channels_fastapi.demo`` serves the result.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -17,7 +18,7 @@ from walker_channels.app import Services, build_services
 from walker_channels.clock import SystemClock
 from walker_channels.email import ConsoleEmailTransport
 from walker_channels.exceptions import ConfigurationError
-from walker_channels.models import AgentRequest, Principal
+from walker_channels.models import Address, AgentRequest, Channel, Principal
 from walker_channels.ports import AgentRunner, Clock
 from walker_channels.sql import SqlTenantResolver
 from walker_channels.testing.simulated_twilio import SimulatedTwilio
@@ -53,7 +54,7 @@ def build_demo(plan: DemoPlan, *, clock: Clock | None = None) -> Demo:
     console = ConsoleEmailTransport(clock=clock) if plan.simulated_email else None
 
     async def seed(services: Services) -> None:
-        await seed_tenant(services, plan.business_number)
+        await seed_tenant(services, tenant_numbers(plan))
 
     services = build_services(
         plan.settings,
@@ -83,9 +84,18 @@ def demo_agent(confidence: float | None) -> AgentRunner:
     return echo_agent(confidence=score)
 
 
-async def seed_tenant(services: Services, number: str) -> None:
-    """Give the demo tenant its WhatsApp number (again on every start: it is idempotent)."""
+def tenant_numbers(plan: DemoPlan) -> list[Address]:
+    """The demo tenant's numbers: its WhatsApp number, and its SMS number when it has one."""
+    numbers = [Address(channel=Channel.WHATSAPP, value=plan.business_number)]
+    if plan.sms_number is not None:
+        numbers.append(Address(channel=Channel.SMS, value=plan.sms_number))
+    return numbers
+
+
+async def seed_tenant(services: Services, numbers: Sequence[Address]) -> None:
+    """Give the demo tenant its numbers (again on every start: it is idempotent)."""
     tenants = services.stores.tenants
     if not isinstance(tenants, SqlTenantResolver):
         raise ConfigurationError("the demo seeds its tenant in the SQL store it builds itself")
-    await tenants.add_number(DEMO_TENANT, number)
+    for number in numbers:
+        await tenants.add_number(DEMO_TENANT, number)

@@ -14,12 +14,14 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from walker_channels.app import Settings
-from walker_channels.exceptions import ConfigurationError
-from walker_channels.phones import normalize_phone
+from walker_channels.exceptions import ConfigurationError, InvalidPhoneNumber
+from walker_channels.phones import normalize_phone, parse_inbound_address
 
 DEMO_TENANT = "demo"
 DEMO_BUSINESS_NUMBER = "+14155238886"
 """The demo tenant's WhatsApp number when Twilio is simulated (Twilio's sandbox number)."""
+DEMO_SMS_NUMBER = "+14155550123"
+"""The demo tenant's SMS number when Twilio is simulated and ``TWILIO_SMS_FROM`` is unset."""
 DEMO_PERSON = "+14155552671"
 """Who writes in, in the printed examples (a fictional number)."""
 DEFAULT_HOST = "127.0.0.1"
@@ -57,6 +59,8 @@ class DemoPlan:
     """The bearer token that makes a caller the demo's superuser."""
     business_number: str = DEMO_BUSINESS_NUMBER
     """The demo tenant's WhatsApp number (E.164)."""
+    sms_number: str | None = DEMO_SMS_NUMBER
+    """The demo tenant's SMS number (``TWILIO_SMS_FROM``); ``None``: no SMS channel."""
     confidence: float | None = None
     simulated_twilio: bool = True
     simulated_email: bool = True
@@ -89,6 +93,7 @@ def plan_demo(environment: Settings, options: DemoOptions, *, port: int) -> Demo
             "twilio_account_sid": SIMULATED_ACCOUNT_SID,
             "twilio_auth_token": environment.twilio_auth_token or _secret(),
             "twilio_whatsapp_from": f"whatsapp:{DEMO_BUSINESS_NUMBER}",
+            "twilio_sms_from": environment.twilio_sms_from or DEMO_SMS_NUMBER,
             "twilio_api_base_url": f"http://{url_host}:{port}{SIMULATOR_PREFIX}",
         }
     settings = Settings(**{**environment.model_dump(), **updates})
@@ -97,6 +102,7 @@ def plan_demo(environment: Settings, options: DemoOptions, *, port: int) -> Demo
         public_url=public_url,
         api_token=_demo_token(environment),
         business_number=_business_number(settings),
+        sms_number=_sms_number(settings),
         confidence=options.confidence,
         simulated_twilio=not real_twilio,
         simulated_email=not environment.smtp_host,
@@ -127,6 +133,16 @@ def _business_number(settings: Settings) -> str:
     if not sender:
         return DEMO_BUSINESS_NUMBER
     return normalize_phone(sender.removeprefix("whatsapp:"))
+
+
+def _sms_number(settings: Settings) -> str | None:
+    sender = (settings.twilio_sms_from or "").strip()
+    if not sender:
+        return None
+    try:
+        return parse_inbound_address(sender).value
+    except InvalidPhoneNumber:
+        return sender  # a short code (or an alphanumeric id, which receives nothing)
 
 
 def _url_host(host: str) -> str:

@@ -1,4 +1,5 @@
-"""Signed inbound WhatsApp webhooks, as Twilio would post them, and the ``curl`` that sends one."""
+"""Signed inbound webhooks (WhatsApp or SMS), as Twilio would post them, and the ``curl`` that
+sends one."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import shlex
 import uuid
 from typing import NamedTuple
 
+from walker_channels.models import Address, Channel
 from walker_channels.testing import TwilioSigner
 from walker_channels_fastapi.demo.config import (
     DEMO_BUSINESS_NUMBER,
@@ -14,6 +16,8 @@ from walker_channels_fastapi.demo.config import (
 )
 
 WEBHOOK_PATH = "/api/v1/channels/whatsapp/webhook"
+SMS_WEBHOOK_PATH = "/api/v1/channels/sms/webhook"
+WEBHOOK_PATHS = {Channel.WHATSAPP: WEBHOOK_PATH, Channel.SMS: SMS_WEBHOOK_PATH}
 
 
 class SignedRequest(NamedTuple):
@@ -30,23 +34,31 @@ def new_message_sid() -> str:
 
 
 def inbound_form(
-    text: str, *, sid: str, sender: str = DEMO_PERSON, to: str = DEMO_BUSINESS_NUMBER
+    text: str,
+    *,
+    sid: str,
+    sender: str = DEMO_PERSON,
+    to: str = DEMO_BUSINESS_NUMBER,
+    channel: Channel = Channel.WHATSAPP,
 ) -> dict[str, str]:
-    """The fields Twilio posts for an inbound WhatsApp text from ``sender`` to ``to``."""
-    return {
+    """The fields Twilio posts for an inbound text on ``channel`` from ``sender`` to ``to``."""
+    form = {
         "MessageSid": sid,
         "SmsMessageSid": sid,
         "SmsSid": sid,
         "AccountSid": SIMULATED_ACCOUNT_SID,
-        "From": f"whatsapp:{sender}",
-        "To": f"whatsapp:{to}",
+        "From": Address(channel=channel, value=sender).wire,
+        "To": Address(channel=channel, value=to).wire,
         "Body": text,
         "NumMedia": "0",
         "NumSegments": "1",
-        "ProfileName": "Ada",
-        "WaId": sender.removeprefix("+"),
         "ApiVersion": "2010-04-01",
     }
+    if channel is Channel.WHATSAPP:
+        form |= {"ProfileName": "Ada", "WaId": sender.removeprefix("+")}
+    else:
+        form |= {"SmsStatus": "received", "FromCountry": "US", "ToCountry": "US"}
+    return form
 
 
 def signed_inbound(
@@ -57,10 +69,11 @@ def signed_inbound(
     sender: str = DEMO_PERSON,
     to: str = DEMO_BUSINESS_NUMBER,
     sid: str | None = None,
+    channel: Channel = Channel.WHATSAPP,
 ) -> SignedRequest:
     """An inbound webhook to ``base_url``, signed with ``auth_token`` over its exact URL."""
-    url = base_url.rstrip("/") + WEBHOOK_PATH
-    form = inbound_form(text, sid=sid or new_message_sid(), sender=sender, to=to)
+    url = base_url.rstrip("/") + WEBHOOK_PATHS[channel]
+    form = inbound_form(text, sid=sid or new_message_sid(), sender=sender, to=to, channel=channel)
     headers, body = TwilioSigner(auth_token).form_request(url, form)
     return SignedRequest(url, headers, body)
 

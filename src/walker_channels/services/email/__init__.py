@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         EmailSendRequest,
         EmailService,
     )
+    from walker_channels.services.email.notifier import ReviewerEmails
     from walker_channels.services.email.schedules import (
         DEFAULT_LEASE,
         BriefScheduler,
@@ -62,6 +63,7 @@ __all__ = [
     "EmailReceipt",
     "EmailSendRequest",
     "EmailService",
+    "ReviewerEmails",
     "RunDueReport",
     "RunOutcome",
     "ScheduleBriefRequest",
@@ -95,6 +97,7 @@ _HOMES = {
         ),
         "schedules",
     ),
+    "ReviewerEmails": "notifier",
     **dict.fromkeys(("ConversationBriefData", "StaticBriefData"), "sources"),
     "TemplateCategory": "template_files",
     **dict.fromkeys(

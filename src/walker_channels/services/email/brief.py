@@ -19,6 +19,7 @@ from walker_channels.models import (
     CampaignUpdate,
     Channel,
     DeliveryStatus,
+    RequestDate,
 )
 from walker_channels.models.base import Frozen, JsonObject
 from walker_channels.ports import AgentRunner, BriefDataSource, Clock
@@ -41,7 +42,7 @@ class DailyBriefRequest(Frozen):
     include_recommendations: bool = True
     recipient_name: str | None = Field(default=None, max_length=200, repr=False)
     """How the brief greets the reader; ``None``: "there"."""
-    brief_date: date | None = None
+    brief_date: RequestDate | None = None
     """The day reported on; ``None``: today (UTC) by the service's clock."""
     list_unsubscribe_url: str | None = Field(default=None, max_length=2000)
 

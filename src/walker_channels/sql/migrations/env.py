@@ -13,11 +13,12 @@ from alembic import context
 
 from walker_channels.exceptions import ConfigurationError
 from walker_channels.sql.engine import Database, create_engine
-from walker_channels.sql.migrate import VERSION_TABLE
+from walker_channels.sql.migrate import VERSION_TABLE, migration_lock
 from walker_channels.sql.tables import metadata
 
 
 def _configure(connection: sa.Connection) -> None:
+    migration_lock(connection)  # concurrent migrations wait here, then find the schema current
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -19,6 +19,10 @@ from __future__ import annotations
 from walker_channels.testing.contracts.agents import AgentRunnerContract
 from walker_channels.testing.contracts.approvals import ApprovalStoreContract, approval
 from walker_channels.testing.contracts.common import ALL, T0, scoped
+from walker_channels.testing.contracts.conversations import (
+    ConversationStoreContract,
+    conversation,
+)
 from walker_channels.testing.contracts.events import EventStoreContract, inbound
 from walker_channels.testing.contracts.inbox import InboundQueueContract, queued
 from walker_channels.testing.contracts.ledger import OutboundLedgerContract, outbound_record
@@ -26,6 +30,11 @@ from walker_channels.testing.contracts.monitoring import (
     MonitoringPair,
     MonitoringReaderContract,
     agent_outcome,
+)
+from walker_channels.testing.contracts.privacy import (
+    PrivacyStoreContract,
+    PrivacyWorld,
+    erasure,
 )
 from walker_channels.testing.contracts.schedules import (
     DAY,
@@ -46,16 +55,21 @@ __all__ = [
     "AgentRunnerContract",
     "ApprovalStoreContract",
     "BriefScheduleStoreContract",
+    "ConversationStoreContract",
     "EventStoreContract",
     "InboundQueueContract",
     "MessageTransportContract",
     "MonitoringPair",
     "MonitoringReaderContract",
     "OutboundLedgerContract",
+    "PrivacyStoreContract",
+    "PrivacyWorld",
     "TenantResolverContract",
     "agent_outcome",
     "approval",
     "brief_schedule",
+    "conversation",
+    "erasure",
     "inbound",
     "outbound_record",
     "queued",

@@ -122,3 +122,28 @@ class ApprovalStoreContract:
             await approval_store.create(item)
         expired = await approval_store.list_expired(T0 + timedelta(hours=2))
         assert [a.id for a in expired] == [due.id]
+
+    async def test_a_decided_approval_forgets_its_recipient_once(
+        self, approval_store: ApprovalStore
+    ) -> None:
+        item = approval()
+        await approval_store.create(item)
+        reject = Decision(status=ApprovalStatus.REJECTED, decided_by="a", decided_at=T0)
+        await approval_store.decide(item.id, reject)
+
+        assert await approval_store.clear_recipient(item.id) is True
+        assert await approval_store.clear_recipient(item.id) is False
+        cleared = await approval_store.get(item.id)
+        assert cleared is not None
+        assert cleared.recipient is None
+        assert cleared.status is ApprovalStatus.REJECTED
+
+    async def test_a_pending_or_unknown_approval_keeps_its_recipient(
+        self, approval_store: ApprovalStore
+    ) -> None:
+        item = approval()
+        await approval_store.create(item)
+
+        assert await approval_store.clear_recipient(item.id) is False
+        assert await approval_store.clear_recipient("missing") is False
+        assert await approval_store.get(item.id) == item

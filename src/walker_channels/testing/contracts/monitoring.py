@@ -12,9 +12,13 @@ from walker_channels.models import (
     ApprovedEvent,
     Channel,
     ConversationEvent,
+    DeliveryStatus,
+    DeliveryStatusEvent,
     Direction,
     EscalatedEvent,
     EscalationReason,
+    HandoffStartedEvent,
+    HumanReplyEvent,
     InboundEvent,
     LogEntry,
     LogQuery,
@@ -112,6 +116,44 @@ class MonitoringReaderContract:
             agent_outcome("sent", agent="c", tenant="t2", who="q1", at=at, response_ms=9000),
         )
 
+    async def test_the_success_rate_follows_how_each_send_ended(
+        self, monitoring: MonitoringPair
+    ) -> None:
+        at = T0
+        reader = await self._store(
+            monitoring,
+            *(agent_outcome("sent", agent="a", at=at, who=f"p{n}") for n in range(3)),
+            agent_outcome("failed", agent="a", at=at),
+            # An attempt whose outcome is unknown is no outcome until it is settled.
+            OutboundFailedEvent(
+                tenant_id="t1",
+                channel=Channel.WHATSAPP,
+                participant="p9",
+                occurred_at=at,
+                text="reply",
+                outcome_unknown=True,
+            ),
+            # One of the sent messages was reported undelivered later: not a success.
+            DeliveryStatusEvent(
+                tenant_id="t1",
+                channel=Channel.WHATSAPP,
+                participant="p0",
+                occurred_at=at + timedelta(seconds=5),
+                status=DeliveryStatus.UNDELIVERED,
+                error_code="30008",
+            ),
+            DeliveryStatusEvent(
+                tenant_id="t1",
+                channel=Channel.WHATSAPP,
+                participant="p1",
+                occurred_at=at + timedelta(seconds=5),
+                status=DeliveryStatus.DELIVERED,
+            ),
+        )
+        stats = await reader.stats(StatsQuery(scope=ALL))
+        assert (stats.outbound_total, stats.failed_total) == (3, 2)
+        assert stats.success_rate == pytest.approx(2 / 4)
+
     async def test_stats_count_rate_and_rank_within_scope(self, monitoring: MonitoringPair) -> None:
         reader = await self._stats_scenario(monitoring)
         stats = await reader.stats(StatsQuery(scope=scoped("t1")))
@@ -125,6 +167,43 @@ class MonitoringReaderContract:
         assert stats.success_rate == pytest.approx(2 / 3)
         assert stats.unique_users == 3
         assert [(a.agent_id, a.interactions) for a in stats.top_agents] == [("a", 2), ("b", 2)]
+
+    async def test_handoffs_and_human_replies_are_counted_and_per_agent(
+        self, monitoring: MonitoringPair
+    ) -> None:
+        common = {"channel": Channel.WHATSAPP, "participant": "p1", "conversation_id": "c1"}
+        reader = await self._store(
+            monitoring,
+            agent_outcome("sent", agent="a", at=T0, response_ms=100, confidence=0.9),
+            HandoffStartedEvent(
+                **common, tenant_id="t1", occurred_at=T0, agent_id="a", by="rev", reason="takeover"
+            ),
+            HandoffStartedEvent(
+                **common, tenant_id="t2", occurred_at=T0, agent_id="z", by="p", reason="keyword"
+            ),
+            *(
+                HumanReplyEvent(
+                    **common,
+                    tenant_id="t1",
+                    occurred_at=T0 + timedelta(minutes=n),
+                    agent_id="a",
+                    by="rev",
+                    send_key=f"human:t1:{n}",
+                    state="sent",
+                )
+                for n in range(2)
+            ),
+        )
+        stats = await reader.stats(StatsQuery(scope=ALL))
+        assert (stats.handoffs_total, stats.human_replies_total) == (2, 2)
+        assert stats.outbound_total == 1  # a human reply's send is its own outbound event
+        agents = await reader.agent_analytics(StatsQuery(scope=ALL))
+        assert [(a.agent_id, a.interactions, a.handoffs, a.human_replies) for a in agents] == [
+            ("a", 1, 1, 2),
+            ("z", 0, 1, 0),
+        ]
+        mine = await reader.agent_analytics(StatsQuery(scope=scoped("t1")))
+        assert [(a.agent_id, a.handoffs) for a in mine] == [("a", 1)]
 
     async def test_stats_distributions(self, monitoring: MonitoringPair) -> None:
         reader = await self._stats_scenario(monitoring)
@@ -155,12 +234,33 @@ class MonitoringReaderContract:
         sms = await reader.stats(StatsQuery(scope=ALL, channel=Channel.SMS))
         assert (sms.inbound_total, sms.outbound_total) == (0, 0)
 
+    async def test_messages_to_nobodys_number_are_counted_for_every_tenant_only(
+        self, monitoring: MonitoringPair
+    ) -> None:
+        nobody = inbound(None, at=T0).replace(tenant_id=None)
+        reader = await self._store(
+            monitoring,
+            nobody,
+            nobody.replace(id="e-sms", channel=Channel.SMS, participant="p9"),
+            nobody.replace(id="e-late", occurred_at=T0 + timedelta(hours=2)),
+            inbound(None, at=T0),
+        )
+        everything = await reader.stats(StatsQuery(scope=ALL))
+        assert (everything.inbound_total, everything.unknown_recipient_messages) == (4, 3)
+        sms = await reader.stats(StatsQuery(scope=ALL, channel=Channel.SMS))
+        assert sms.unknown_recipient_messages == 1
+        early = await reader.stats(StatsQuery(scope=ALL, end=T0 + timedelta(hours=1)))
+        assert early.unknown_recipient_messages == 2
+        tenant = await reader.stats(StatsQuery(scope=scoped("t1")))
+        assert (tenant.inbound_total, tenant.unknown_recipient_messages) == (1, None)
+
     async def test_stats_of_nothing_are_empty_not_errors(self, monitoring: MonitoringPair) -> None:
         _, reader = monitoring
         stats = await reader.stats(StatsQuery(scope=ALL))
         assert (stats.inbound_total, stats.unique_users, stats.top_agents) == (0, 0, ())
         assert stats.avg_response_ms is stats.p50_response_ms is stats.p99_response_ms is None
         assert stats.hitl_rate is stats.success_rate is None
+        assert stats.unknown_recipient_messages == 0
         assert stats.hourly_distribution == (0,) * 24
         assert [b.count for b in stats.confidence_buckets] == [0] * 10
 
@@ -255,6 +355,39 @@ class MonitoringReaderContract:
         assert "2671" not in entry.preview
         assert "example.com" not in entry.preview
         assert entry.preview.startswith("Call me on [phone]")
+
+    async def test_log_entries_of_failed_sends_show_the_code_and_the_unknown_flag(
+        self, monitoring: MonitoringPair
+    ) -> None:
+        unknown = OutboundFailedEvent(
+            tenant_id="t1",
+            channel=Channel.WHATSAPP,
+            participant="p1",
+            occurred_at=T0 + timedelta(seconds=1),
+            text="reply",
+            outcome_unknown=True,
+        )
+        refused = agent_outcome("failed", agent="a", at=T0)
+        reader = await self._store(monitoring, refused, unknown, inbound(None, at=T0))
+        entries = (await reader.logs(LogQuery(scope=ALL))).items
+        flags = [(e.type.value, e.error_code or "", e.outcome_unknown) for e in entries]
+        assert sorted(flags) == [
+            ("inbound", "", False),
+            ("outbound_failed", "", True),
+            ("outbound_failed", "30003", False),
+        ]
+
+    async def test_the_log_of_one_person_keeps_longer_redacted_previews_on_request(
+        self, monitoring: MonitoringPair
+    ) -> None:
+        text = "My number is +1 415 555 2671 and I would like a refund for order 12. " * 2
+        mine: InboundEvent = inbound(None, who="mine").replace(text=text)
+        reader = await self._store(monitoring, mine, inbound(None, who="other"))
+        query = LogQuery(scope=ALL, participant="mine", preview_length=500)
+        (entry,) = (await reader.logs(query)).items
+        assert entry.participant == "mine"
+        assert entry.preview.endswith("refund for order 12.")
+        assert "2671" not in entry.preview
 
     async def test_a_foreign_cursor_is_refused(self, monitoring: MonitoringPair) -> None:
         _, reader = monitoring
