@@ -51,6 +51,7 @@ from walker_channels.models import (
     Settlement,
     StatsQuery,
 )
+from walker_channels.models.tenants import TenantNumber
 
 
 class Clock(Protocol):
@@ -239,6 +240,39 @@ class TenantResolver(Protocol):
 
     async def resolve(self, recipient: Address) -> str | None:
         """The tenant id, or ``None`` for an address no tenant owns."""
+        ...
+
+
+@runtime_checkable
+class TenantRegistry(TenantResolver, Protocol):
+    """A :class:`TenantResolver` whose numbers can be changed while it runs.
+
+    There is no separate list of tenants: a tenant exists while it owns a number. A change is
+    seen by the next :meth:`resolve` of every process sharing the store (nothing is cached).
+    """
+
+    async def add_number(
+        self, tenant_id: str, address: Address | str, user_id: str | None = None
+    ) -> None:
+        """Give ``address`` to ``tenant_id`` on its channel (or change its user).
+
+        Raises :class:`~walker_channels.exceptions.Conflict` when another tenant owns it.
+        """
+        ...
+
+    async def remove_number(self, address: Address | str, *, tenant_id: str | None = None) -> bool:
+        """Release ``address`` on its channel (only from ``tenant_id`` when given).
+
+        ``False`` if no tenant (or not ``tenant_id``) owned it there.
+        """
+        ...
+
+    async def numbers(self, tenant_id: str) -> Sequence[TenantNumber]:
+        """Every address of ``tenant_id``, in address then channel order."""
+        ...
+
+    async def tenants(self) -> Sequence[str]:
+        """The ids of the tenants that own at least one address, in order."""
         ...
 
 

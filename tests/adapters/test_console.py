@@ -320,3 +320,153 @@ def test_links_and_cookies_follow_the_adapters_prefix(tmp_path: Path, framework:
     assert bounced.headers["location"].startswith("/walker/console/login?next=/walker/")
     assert 'action="/walker/console/login"' in form.text
     assert "Path=/walker/console/login" in form.headers["set-cookie"]
+
+
+# The conversations pages: list by mode, a transcript, takeover / reply / release.
+
+CONVERSATIONS_API = f"{ADMIN}/conversations"
+_IDEMPOTENCY = re.compile(r'name="idempotency_key" value="([^"]*)"')
+
+
+def conversation_id(app: Harness, text: str = "hello") -> str:
+    """A message from the person; the id of their conversation (read through the JSON API)."""
+    app.inbound(text)
+    [item] = app.get(CONVERSATIONS_API).json()["items"]
+    return str(item["id"])
+
+
+def act(app: Harness, cid: str, action: str, user: str = "alice", **fields: str) -> httpx.Response:
+    """Submit one of the conversation page's forms as ``user``, with the page's CSRF token."""
+    page = get(app, f"/conversations/{cid}", user=user)
+    key = _IDEMPOTENCY.search(page.text)
+    extra = {"idempotency_key": key.group(1)} if key else {}
+    form = {CSRF_FIELD: csrf_of(page), **extra, **fields}
+    return post(app, f"/conversations/{cid}/{action}", form, user=user)
+
+
+def mode_of(app: Harness, cid: str) -> str:
+    """The conversation's mode, read through the JSON API."""
+    return str(app.get(f"{CONVERSATIONS_API}/{cid}").json()["conversation"]["mode"])
+
+
+def test_conversation_pages_need_a_principal(app: Harness) -> None:
+    cid = conversation_id(app)
+
+    for path in ("/conversations", f"/conversations/{cid}"):
+        answer = get(app, path, user=None)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith(f"{CONSOLE}/login?next=")
+    refused = post(app, f"/conversations/{cid}/takeover", {CSRF_FIELD: "x"}, user=None)
+
+    assert refused.status_code == 401
+    assert mode_of(app, cid) == "agent"
+
+
+def test_a_member_takes_over_replies_and_releases_through_the_forms(app: Harness) -> None:
+    cid = conversation_id(app)
+    listing = get(app, "/conversations", user="alice")
+    assert f'data-conversation-id="{cid}"' in listing.text
+    assert 'action="/console/conversations/' not in listing.text  # no form on the list
+
+    taken = act(app, cid, "takeover")
+    assert taken.status_code == 303, taken.text
+    assert taken.headers["location"] == f"{CONSOLE}/conversations/{cid}?notice=taken"
+    assert mode_of(app, cid) == "human"
+    page = get(app, taken.headers["location"].removeprefix(CONSOLE), user="alice")
+    assert "You took this conversation over" in page.text
+    assert "taken by alice" in page.text
+    assert f'data-conversation-id="{cid}"' in get(app, "/conversations?mode=human").text
+    assert f'data-conversation-id="{cid}"' not in get(app, "/conversations?mode=agent").text
+
+    app.inbound("is anybody there?")  # recorded and shown, not answered
+    assert "is anybody there?" in get(app, f"/conversations/{cid}", user="alice").text
+    replied = act(app, cid, "reply", text="Hi, Alice here. How can I help?")
+    assert replied.status_code == 303, replied.text
+    assert replied.headers["location"].endswith("?notice=sent")
+    assert sent(app) == ["Echo: hello", "Hi, Alice here. How can I help?"]
+    transcript = app.get(f"{CONVERSATIONS_API}/{cid}").json()["transcript"]
+    assert {"type": "human_reply", "by": "alice"}.items() <= transcript[-1].items()
+
+    released = act(app, cid, "release")
+    assert released.headers["location"].endswith("?notice=released")
+    assert mode_of(app, cid) == "agent"
+    app.inbound("thanks")
+    assert sent(app)[-1] == "Echo: thanks"
+
+
+def test_resubmitting_the_same_reply_form_sends_once(app: Harness) -> None:
+    cid = conversation_id(app)
+    act(app, cid, "takeover")
+    page = get(app, f"/conversations/{cid}", user="alice")
+    key = _IDEMPOTENCY.search(page.text)
+    assert key
+    form = {CSRF_FIELD: csrf_of(page), "idempotency_key": key.group(1), "text": "Once only"}
+
+    first = post(app, f"/conversations/{cid}/reply", form, user="alice")
+    second = post(app, f"/conversations/{cid}/reply", form, user="alice")
+
+    assert [first.status_code, second.status_code] == [303, 303]
+    assert sent(app).count("Once only") == 1
+
+
+def test_conversation_forms_need_their_csrf_token(app: Harness) -> None:
+    cid = conversation_id(app)
+    sign_in(app, "alice")
+
+    missing = post(app, f"/conversations/{cid}/takeover", {}, user=None)
+    forged = post(app, f"/conversations/{cid}/takeover", {CSRF_FIELD: "f" * 64}, user=None)
+
+    assert [missing.status_code, forged.status_code] == [403, 403]
+    assert mode_of(app, cid) == "agent"
+    assert act(app, cid, "takeover").status_code == 303  # with the page's token it works
+
+
+def test_replying_or_releasing_without_a_takeover_is_a_conflict_page(app: Harness) -> None:
+    cid = conversation_id(app)
+
+    reply = act(app, cid, "reply", text="Too early", idempotency_key="k1")  # a stale tab
+    release = act(app, cid, "release")
+    act(app, cid, "takeover")
+    again = act(app, cid, "takeover", user="root")
+    empty = act(app, cid, "reply", text="   ")
+
+    assert [reply.status_code, release.status_code, again.status_code] == [409, 409, 409]
+    assert "take this conversation over" in reply.text
+    assert f'action="{CONSOLE}/conversations/{cid}/takeover"' in reply.text
+    assert "taken this conversation over already" in again.text
+    assert empty.status_code == 400
+    assert sent(app) == ["Echo: hello"]
+
+
+def test_another_tenants_conversation_is_not_found(app: Harness) -> None:
+    cid = conversation_id(app)
+
+    listing = get(app, "/conversations", user="bob")
+    page = get(app, f"/conversations/{cid}", user="bob")
+    token = csrf_of(get(app, "/conversations", user="bob"))
+    takeover = post(app, f"/conversations/{cid}/takeover", {CSRF_FIELD: token}, user="bob")
+    asked = get(app, "/conversations?tenant_id=tenant-a", user="bob")
+
+    assert listing.status_code == 200
+    assert f'data-conversation-id="{cid}"' not in listing.text
+    assert [page.status_code, takeover.status_code, asked.status_code] == [404, 404, 403]
+    assert mode_of(app, cid) == "agent"
+    assert get(app, f"/conversations/{cid}", user="root").status_code == 200  # superuser
+
+
+def test_no_conversation_page_shows_a_raw_number_or_address(app: Harness) -> None:
+    cid = conversation_id(app, f"call me on {PERSON} or write to {PERSON_EMAIL}")
+    taken = act(app, cid, "takeover")
+    pages = [
+        get(app, "/conversations", user="alice"),
+        get(app, "/conversations?mode=human", user="alice"),
+        get(app, taken.headers["location"].removeprefix(CONSOLE), user="alice"),
+        act(app, cid, "reply", text=""),  # an error page with the transcript
+    ]
+
+    for page in pages:
+        assert page.status_code in (200, 400), page.text
+        assert PERSON.removeprefix("+") not in page.text
+        assert PERSON_EMAIL not in page.text
+    assert "[phone]" in pages[2].text
+    assert 'href="/console/conversations"' in pages[0].text  # the navigation links here

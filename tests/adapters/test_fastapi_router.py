@@ -32,6 +32,10 @@ TABLE = {
     ("post", "/api/v1/admin/hitl/{approval_id}/approve"),
     ("post", "/api/v1/admin/hitl/{approval_id}/reject"),
     ("post", "/api/v1/admin/erasure"),
+    ("get", "/api/v1/admin/tenants"),
+    ("post", "/api/v1/admin/tenants"),
+    ("post", "/api/v1/admin/tenants/{tenant_id}/numbers"),
+    ("delete", "/api/v1/admin/tenants/{tenant_id}/numbers"),
     ("get", "/api/v1/admin/conversations"),
     ("get", "/api/v1/admin/conversations/{conversation_id}"),
     ("post", "/api/v1/admin/conversations/{conversation_id}/takeover"),
@@ -41,6 +45,8 @@ TABLE = {
     ("post", "/api/v1/admin/outbound/{key}/resend"),
     ("post", "/api/v1/admin/hitl/{approval_id}/resend"),
     ("get", "/api/v1/admin/health"),
+    ("get", "/api/v1/admin/dead-letters"),
+    ("post", "/api/v1/admin/dead-letters/{message_id}/retry"),
 }
 """DESIGN.md's HTTP surface (with SMS, which the test services configure)."""
 

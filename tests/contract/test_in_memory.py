@@ -26,6 +26,7 @@ from walker_channels.testing.contracts import (
     InboundQueueContract,
     MessageTransportContract,
     OutboundLedgerContract,
+    TenantRegistryContract,
     TenantResolverContract,
 )
 
@@ -54,6 +55,12 @@ class TestInMemoryTenantResolver(TenantResolverContract):
         # As Twilio writes To: "whatsapp:+E164" is the WhatsApp number, "+E164" the SMS one.
         owners = {f"whatsapp:{self.KNOWN.value}": self.TENANT, self.KNOWN.value: self.SMS_TENANT}
         return InMemoryTenantResolver(owners)
+
+
+class TestInMemoryTenantRegistry(TenantRegistryContract):
+    @pytest.fixture
+    def tenant_registry(self) -> InMemoryTenantResolver:
+        return InMemoryTenantResolver()
 
 
 class TestInMemoryOutboundLedger(OutboundLedgerContract):

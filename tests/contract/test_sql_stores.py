@@ -27,6 +27,7 @@ from walker_channels.ports import (
     EventStore,
     InboundQueue,
     OutboundLedger,
+    TenantRegistry,
     TenantResolver,
 )
 from walker_channels.sql import SqlStores, create_engine, database_url, metadata
@@ -43,6 +44,7 @@ from walker_channels.testing.contracts import (
     MonitoringPair,
     MonitoringReaderContract,
     OutboundLedgerContract,
+    TenantRegistryContract,
     TenantResolverContract,
     approval,
     inbound,
@@ -111,6 +113,12 @@ class TestSqlTenantResolver(TenantResolverContract):
     async def tenant_resolver(self, stores: SqlStores) -> TenantResolver:
         await stores.tenants.add_number(self.TENANT, self.KNOWN)
         await stores.tenants.add_number(self.SMS_TENANT, self.KNOWN_SMS.value)
+        return stores.tenants
+
+
+class TestSqlTenantRegistry(TenantRegistryContract):
+    @pytest.fixture
+    def tenant_registry(self, stores: SqlStores) -> TenantRegistry:
         return stores.tenants
 
 

@@ -234,6 +234,47 @@ def test_the_forms_work_without_javascript(browser: Any, demo: RunningDemo) -> N
         session.close()
 
 
+def test_a_reviewer_takes_over_a_conversation_replies_and_releases_it(
+    browser: Any, demo: RunningDemo
+) -> None:
+    simulate_refund(demo, "Where is my refund? Nobody answers me")
+    human_reply = "Hello, this is a person from the team: your refund left today."
+    session = Offline(browser, banner_value(demo, "console"))
+    page = session.page
+    try:
+        sign_in(session, demo)
+        page.goto(banner_value(demo, "console") + "/conversations?mode=agent")
+        row = page.locator("tr.conversation-row").first
+        row.wait_for()
+        session.shot("conversations")
+        row.locator("a.open").click()
+        page.wait_for_url("**/console/conversations/*")
+        assert "Where is my refund?" in page.inner_text(".transcript")
+        page.click("button[value=takeover]")
+        page.wait_for_url("**/console/conversations/*?notice=taken")
+        assert page.inner_text("#mode") == "human"
+
+        page.fill("#text", human_reply)
+        page.click("button[value=reply]")
+        page.wait_for_url("**/console/conversations/*?notice=sent")
+        assert human_reply in page.inner_text(".transcript")
+        session.shot("conversation-human")
+        sent = wait_for(
+            lambda: next((m for m in outbox(demo) if m["body"] == human_reply), None),
+            REPLY_SECONDS,
+            demo,
+        )
+        assert sent["to"] == "whatsapp:+14155552671"
+        assert "14155552671" not in page.content()
+
+        page.click("button[value=release]")
+        page.wait_for_url("**/console/conversations/*?notice=released")
+        assert page.inner_text("#mode") == "agent"
+        assert session.outside == []
+    finally:
+        session.close()
+
+
 @pytest.mark.parametrize(
     ("path", "ready"), [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")]
 )

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     """Where Twilio reports WhatsApp delivery; default: ``WALKER_PUBLIC_URL`` + the status path."""
     walker_sweep_interval: float = Field(default=30.0, ge=0)
     """Seconds between recovery sweeps (unfinished messages, overdue drafts); 0 turns them off."""
+    walker_worker_concurrency: int = Field(default=32, ge=1, le=1000)
+    """How many messages one ``walker-channels worker`` answers at once (``--batch`` wins)."""
     walker_migrate_on_start: bool = True
     """Run the database migrations when the services start."""
     walker_rate_limit_storage: str | None = None

@@ -24,6 +24,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "walker_channels.cli.worker",
     "walker_channels.cli.erase",
     "walker_channels.cli.retention",
+    "walker_channels.cli.tenants",
+    "walker_channels.cli.twilio",
 )
 """The core's command modules, each with ``register(subparsers)``."""
 ENTRY_POINT_GROUP = "walker_channels.cli"

@@ -3,7 +3,9 @@
 With ``WALKER_WEBHOOK_PROCESSING=queue`` the web processes only verify, store and answer
 Twilio; one or more workers (same settings, same database) run the agents, send the replies
 and expire overdue drafts. SIGINT or SIGTERM stops a worker once the batch it is answering
-is done.
+is done. ``--app package.module:factory`` runs the host's own services (its agent, stores and
+transports) instead of those built from the environment; ``WALKER_WORKER_CONCURRENCY`` (or
+``--batch``) bounds how many messages one worker answers at once.
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ import argparse
 import asyncio
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from walker_channels.cli.host_app import BadApp, build_from, load_factory
 from walker_channels.exceptions import WalkerError
 
+if TYPE_CHECKING:
+    from walker_channels.app.runtime import Services
+
 DEFAULT_BATCH = 32
+"""The default of ``WALKER_WORKER_CONCURRENCY``."""
 DEFAULT_IDLE_SECONDS = 0.5
 
 
@@ -24,7 +31,10 @@ def register(subparsers: Any) -> None:
     """Add ``worker`` to the ``walker-channels`` command."""
     worker = subparsers.add_parser("worker", help="answer queued inbound messages")
     worker.add_argument(
-        "--batch", type=_positive(int), default=DEFAULT_BATCH, help="messages claimed at a time"
+        "--batch",
+        type=_positive(int),
+        default=None,
+        help="messages answered at once (default: WALKER_WORKER_CONCURRENCY)",
     )
     worker.add_argument(
         "--idle",
@@ -32,12 +42,21 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_IDLE_SECONDS,
         help="seconds to wait when the queue is empty",
     )
+    worker.add_argument(
+        "--app",
+        metavar="MODULE:FACTORY",
+        default=None,
+        help="the host's services factory (returns Services, or an awaitable of them)",
+    )
     worker.set_defaults(handler=_worker)
 
 
 def _worker(args: argparse.Namespace) -> int:
     try:
-        asyncio.run(run_worker(batch=args.batch, idle=args.idle))
+        asyncio.run(run_worker(batch=args.batch, idle=args.idle, app=args.app))
+    except BadApp as exc:
+        print(f"walker-channels worker: {exc}", file=sys.stderr)
+        return 2
     except WalkerError as exc:
         print(f"walker-channels worker: {exc}", file=sys.stderr)
         return 1
@@ -45,18 +64,27 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 async def run_worker(
-    *, batch: int, idle: float, stop: asyncio.Event | None = None, **overrides: Any
+    *,
+    batch: int | None,
+    idle: float,
+    stop: asyncio.Event | None = None,
+    app: str | None = None,
+    **overrides: Any,
 ) -> None:
-    """Build the services from the environment and sweep until ``stop`` (or a signal).
+    """Build the services and sweep until ``stop`` (or a signal).
 
-    ``overrides`` go to :func:`~walker_channels.app.build_services` (an agent, a transport).
+    ``app`` (``package.module:factory``) builds them with the host's factory; otherwise
+    they are built from the environment, and ``overrides`` go to
+    :func:`~walker_channels.app.build_services` (an agent, a transport). ``batch``: messages
+    answered at once; ``None`` reads ``WALKER_WORKER_CONCURRENCY``.
     """
-    from walker_channels.app.build import build_services
     from walker_channels.app.settings import Settings
     from walker_channels.app.sweeper import Sweeper
 
     # The worker sweeps itself; the web processes' recovery loop is not needed here.
-    services = build_services(Settings(walker_sweep_interval=0), **overrides)
+    settings = Settings(walker_sweep_interval=0)
+    batch = batch or settings.walker_worker_concurrency
+    services = await _services(settings, app, overrides)
     sweeper = Sweeper(
         conversations=services.conversations,
         review=services.review,
@@ -71,6 +99,16 @@ async def run_worker(
         await sweeper.run(stop)
     finally:
         await services.close()
+
+
+async def _services(settings: Any, app: str | None, overrides: dict[str, Any]) -> Services:
+    if app is None:
+        from walker_channels.app.build import build_services
+
+        return build_services(settings, **overrides)
+    if overrides:
+        raise TypeError("pass either app= or build_services overrides, not both")
+    return await build_from(load_factory(app))
 
 
 def _stopped_by_signals() -> asyncio.Event:

@@ -273,7 +273,10 @@ class OutboundSender:
         message: OutboundMessage | None,
         context: SendContext | None,
         provider_message_id: str | None,
+        *,
+        found: bool = False,
     ) -> SendReceipt:
+        """Settle as sent; ``found``: by a lookup, which another sweeper may have made too."""
         now = self._clock.now()
         # From unknown too: a late answer is better news than the lookup's.
         settlement = Settlement(
@@ -285,7 +288,10 @@ class OutboundSender:
         event = sent_event(
             record, message, context, at=now, provider_message_id=provider_message_id
         )
-        if not await self._ledger.settle(record.key, settlement, event=event):
+        settled = await self._ledger.settle(record.key, settlement, event=event)
+        if not settled and found:
+            log.info("send %s was settled by another lookup meanwhile", record.key)
+        elif not settled:
             log.warning("send %s went out, but another run had settled it already", record.key)
         return SendReceipt(
             key=record.key, state=OutboundState.SENT, provider_message_id=provider_message_id
@@ -360,7 +366,8 @@ class OutboundSender:
             await self._keep_unknown(record, now, later, f"the lookup failed ({exc})")
             return None
         if result.verdict is LookupVerdict.FOUND and result.provider_message_id:
-            receipt = await self._sent(record, message, context, result.provider_message_id)
+            pid = result.provider_message_id
+            receipt = await self._sent(record, message, context, pid, found=True)
             log.info("send %s settled by lookup: the provider has it", record.key)
             return receipt.model_copy(update={"duplicate": True})
         if result.verdict is LookupVerdict.UNDECIDABLE:

@@ -39,20 +39,22 @@ def _queued_from_row(row: Mapping[Any, Any]) -> QueuedInbound:
     )
 
 
-def _free(now: datetime) -> sa.ColumnElement[bool]:
+def free(now: datetime) -> sa.ColumnElement[bool]:
+    """The entry is unclaimed, or its lease ran out by ``now``."""
     return sa.or_(_q.leased_until.is_(None), _q.leased_until <= now)
 
 
 def _behind(first: Any, then: Any) -> sa.ColumnElement[bool]:
-    """``then`` was queued after ``first`` (by time, then id)."""
-    return sa.or_(
-        then.enqueued_at > first.enqueued_at,
-        sa.and_(then.enqueued_at == first.enqueued_at, then.id > first.id),
-    )
+    """``then`` was queued after ``first`` (by time, then id).
+
+    A row-value comparison, so both databases seek the ``(conversation, enqueued_at, id)``
+    index instead of reading every entry of the conversation.
+    """
+    return sa.tuple_(first.enqueued_at, first.id) < sa.tuple_(then.enqueued_at, then.id)
 
 
-_HEAD = ~sa.exists().where(_o.conversation == _q.conversation, _behind(_o, _q))
-"""The entry is the oldest of its conversation."""
+HEAD = ~sa.exists().where(_o.conversation == _q.conversation, _behind(_o, _q))
+"""The entry is the oldest of its conversation (so no entry joined to another's turn is one)."""
 
 
 class SqlInboundQueue:
@@ -98,7 +100,9 @@ class SqlInboundQueue:
         """Lease up to ``limit`` free or expired conversation heads, oldest first."""
         candidates = (
             sa.select(_q.id)
-            .where(_free(now), _q.joined_to.is_(None), _HEAD)
+            # Walked in (enqueued_at, id) order until ``limit`` heads are found: no other
+            # condition here, or a planner may pick another index and test every entry.
+            .where(free(now), HEAD)
             .order_by(_q.enqueued_at, _q.id)
             .limit(limit)
         )
@@ -108,7 +112,7 @@ class SqlInboundQueue:
             candidates = candidates.where(_q.conversation == conversation)
         stmt = (
             sa.update(inbound_queue)
-            .where(_q.id.in_(self._db.dialect.skip_locked(candidates)), _free(now))
+            .where(_q.id.in_(self._db.dialect.skip_locked(candidates)), free(now))
             .values(attempts=_q.attempts + 1, leased_until=now + lease)
             .returning(*inbound_queue.c)
         )
@@ -169,8 +173,8 @@ class SqlInboundQueue:
 
     async def stats(self, *, now: datetime) -> QueueStats:
         """How many entries wait and are in progress, and when the oldest waiting one came."""
-        waiting = sa.and_(_free(now), _q.joined_to.is_(None))
-        held = sa.and_(sa.not_(_free(now)), _q.joined_to.is_(None))
+        waiting = sa.and_(free(now), _q.joined_to.is_(None))
+        held = sa.and_(sa.not_(free(now)), _q.joined_to.is_(None))
         stmt = sa.select(
             sa.func.count().filter(waiting),
             sa.func.count().filter(held),

@@ -5,26 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 
 from walker_channels.exceptions import Conflict
-from walker_channels.models import Address, Channel
+from walker_channels.models import Address
+from walker_channels.models.tenants import TenantNumber
 from walker_channels.phones import receiving_address
 from walker_channels.sql.engine import Database
 from walker_channels.sql.tables import tenant_numbers
 
+__all__ = ["SqlTenantResolver", "TenantNumber"]
+
 _t = tenant_numbers.c
-
-
-class TenantNumber(BaseModel):
-    """A number (E.164) or email address a tenant receives messages on, and its channel."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    address: str = Field(min_length=1, repr=False)
-    channel: Channel
-    tenant_id: str
-    user_id: str | None = None
 
 
 def _owned(address: Address | str) -> sa.ColumnElement[bool]:
@@ -69,9 +60,15 @@ class SqlTenantResolver:
         if await self._db.run(lambda conn: conn.execute(stmt).first(), write=True) is None:
             raise Conflict("that address belongs to another tenant; remove it there first")
 
-    async def remove_number(self, address: Address | str) -> bool:
-        """Release ``address`` on its channel; ``False`` if no tenant owned it there."""
-        stmt = sa.delete(tenant_numbers).where(_owned(address)).returning(_t.address)
+    async def remove_number(self, address: Address | str, *, tenant_id: str | None = None) -> bool:
+        """Release ``address`` on its channel (only from ``tenant_id`` when given).
+
+        ``False`` if no tenant (or not ``tenant_id``) owned it there.
+        """
+        owned = _owned(address)
+        if tenant_id is not None:
+            owned = sa.and_(owned, _t.tenant_id == tenant_id)
+        stmt = sa.delete(tenant_numbers).where(owned).returning(_t.address)
         return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
 
     async def numbers(self, tenant_id: str) -> Sequence[TenantNumber]:
@@ -81,3 +78,9 @@ class SqlTenantResolver:
         ordered = stmt.order_by(_t.address, _t.channel)
         rows = await self._db.run(lambda conn: conn.execute(ordered).mappings().all())
         return [TenantNumber.model_validate(dict(row)) for row in rows]
+
+    async def tenants(self) -> Sequence[str]:
+        """The ids of the tenants that own at least one address, in order."""
+        stmt = sa.select(_t.tenant_id).distinct().order_by(_t.tenant_id)
+        rows = await self._db.run(lambda conn: conn.scalars(stmt).all())
+        return list(rows)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from walker_channels.delivery import delivery_advances
-from walker_channels.exceptions import AlreadyDecided, ApprovalNotFound, NotFound
+from walker_channels.exceptions import AlreadyDecided, ApprovalNotFound, Conflict, NotFound
 from walker_channels.models import (
     Address,
     AgentReply,
@@ -36,6 +36,7 @@ from walker_channels.models import (
     SessionMark,
     Settlement,
 )
+from walker_channels.models.tenants import TenantNumber
 from walker_channels.phones import receiving_address
 
 
@@ -291,17 +292,51 @@ class InMemoryTenantResolver:
 
     An address is owned on its channel: keys are :class:`Address` objects or strings as
     :func:`~walker_channels.phones.receiving_address` reads them (``whatsapp:+E164`` for
-    WhatsApp, ``+E164`` for SMS).
+    WhatsApp, ``+E164`` for SMS). ``owners`` maps each address to its tenant and ``users``
+    to its user; it is also a :class:`~walker_channels.ports.TenantRegistry`.
     """
 
     def __init__(self, numbers: Mapping[Address, str] | Mapping[str, str] | None = None) -> None:
-        self.numbers: dict[Address, str] = {
+        self.owners: dict[Address, str] = {
             receiving_address(address): tenant for address, tenant in (numbers or {}).items()
         }
+        self.users: dict[Address, str | None] = {}
 
     async def resolve(self, recipient: Address) -> str | None:
         """The tenant that owns ``recipient`` on its channel."""
-        return self.numbers.get(recipient)
+        return self.owners.get(recipient)
+
+    async def add_number(
+        self, tenant_id: str, address: Address | str, user_id: str | None = None
+    ) -> None:
+        """Give ``address`` to ``tenant_id``; :class:`Conflict` if another tenant owns it."""
+        owned = receiving_address(address)
+        if self.owners.setdefault(owned, tenant_id) != tenant_id:
+            raise Conflict("that address belongs to another tenant; remove it there first")
+        self.users[owned] = user_id
+
+    async def remove_number(self, address: Address | str, *, tenant_id: str | None = None) -> bool:
+        """Release ``address`` (only from ``tenant_id`` when given)."""
+        owned = receiving_address(address)
+        if owned not in self.owners or tenant_id not in (None, self.owners[owned]):
+            return False
+        del self.owners[owned]
+        self.users.pop(owned, None)
+        return True
+
+    async def numbers(self, tenant_id: str) -> Sequence[TenantNumber]:
+        """Every address of ``tenant_id``, in address then channel order."""
+        owned = [a for a, owner in self.owners.items() if owner == tenant_id]
+        return [
+            TenantNumber(
+                address=a.value, channel=a.channel, tenant_id=tenant_id, user_id=self.users.get(a)
+            )
+            for a in sorted(owned, key=lambda a: (a.value, a.channel.value))
+        ]
+
+    async def tenants(self) -> Sequence[str]:
+        """The ids of the tenants that own an address, in order."""
+        return sorted(set(self.owners.values()))
 
 
 class InMemoryOutboundLedger:

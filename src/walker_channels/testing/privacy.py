@@ -119,7 +119,7 @@ class InMemoryPrivacyStore:
         return len(ids)
 
     def _erase_numbers(self, tenant: str, address: str) -> int:
-        numbers = self._tenants.numbers
+        numbers = self._tenants.owners
         gone = [
             k
             for k, owner in numbers.items()

@@ -30,6 +30,16 @@ from walker_channels.ports import Clock
 
 MESSAGES_PATH = "/2010-04-01/Accounts/{account_sid}/Messages.json"
 """The Messages resource, below the simulator's base URL (as below ``api.twilio.com``)."""
+NUMBERS_PATH = "/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json"
+"""The IncomingPhoneNumbers list resource (``GET ?PhoneNumber=``)."""
+NUMBER_PATH = "/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json"
+"""One IncomingPhoneNumber (``POST`` updates it)."""
+_NUMBER_FIELDS = {
+    "SmsUrl": "sms_url",
+    "SmsMethod": "sms_method",
+    "StatusCallback": "status_callback",
+    "StatusCallbackMethod": "status_callback_method",
+}
 
 _ERRORS = {
     20003: (401, "Authenticate"),
@@ -61,6 +71,17 @@ class SimulatedMessage(Frozen):
     it queued, when it has no ``date_sent`` and no date filter lists it."""
 
 
+class SimulatedNumber(Frozen):
+    """One of the account's phone numbers (an IncomingPhoneNumber) and its webhook URLs."""
+
+    sid: str
+    phone_number: str
+    sms_url: str = ""
+    sms_method: str = "POST"
+    status_callback: str = ""
+    status_callback_method: str = "POST"
+
+
 class SimulatedAnswer(NamedTuple):
     """The HTTP answer to one request: status code and JSON body."""
 
@@ -87,11 +108,60 @@ class SimulatedTwilio:
         self._credentials = f"{api_key_sid or account_sid}:{auth_token}".encode()
         self._clock = clock
         self._messages: dict[str, SimulatedMessage] = {}
+        self._numbers: dict[str, SimulatedNumber] = {}
 
     @property
     def messages(self) -> tuple[SimulatedMessage, ...]:
         """Every accepted message, oldest first, with its latest delivery status."""
         return tuple(self._messages.values())
+
+    @property
+    def numbers(self) -> tuple[SimulatedNumber, ...]:
+        """The account's phone numbers, as last updated."""
+        return tuple(self._numbers.values())
+
+    def own_number(self, phone_number: str) -> SimulatedNumber:
+        """Give the account ``phone_number`` (E.164), as buying it would; returns it."""
+        number = SimulatedNumber(sid="PN" + uuid.uuid4().hex, phone_number=phone_number)
+        self._numbers[number.sid] = number
+        return number
+
+    def numbers_answer(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        form: Sequence[tuple[str, str]],
+    ) -> SimulatedAnswer | None:
+        """The IncomingPhoneNumbers answer of a request :meth:`refusal` let through, else None.
+
+        ``GET`` the list filters on ``PhoneNumber`` (exact); ``POST`` to one number updates the
+        webhook fields Twilio names ``SmsUrl``, ``SmsMethod``, ``StatusCallback`` and
+        ``StatusCallbackMethod`` and answers the resource.
+        """
+        if method == "GET" and path == NUMBERS_PATH.format(account_sid=self.account_sid):
+            wanted = dict(query).get("PhoneNumber")
+            listed = [n for n in self._numbers.values() if wanted in (None, n.phone_number)]
+            return SimulatedAnswer(
+                200, {"incoming_phone_numbers": [self._number(n) for n in listed], "page": 0}
+            )
+        sid = self._number_sid(path)
+        if method != "POST" or sid is None:
+            return None
+        changes = {_NUMBER_FIELDS[key]: value for key, value in form if key in _NUMBER_FIELDS}
+        self._numbers[sid] = updated = self._numbers[sid].model_copy(update=changes)
+        return SimulatedAnswer(200, self._number(updated))
+
+    def _number_sid(self, path: str) -> str | None:
+        """The SID in a path to one of the account's numbers, else None."""
+        head, tail = NUMBER_PATH.format(account_sid=self.account_sid, sid="\n").split("\n")
+        sid = path.removeprefix(head).removesuffix(tail)
+        matches = path.startswith(head) and path.endswith(tail)
+        return sid if matches and sid in self._numbers else None
+
+    def _number(self, number: SimulatedNumber) -> dict[str, object]:
+        path = NUMBER_PATH.format(account_sid=self.account_sid, sid=number.sid)
+        return {"account_sid": self.account_sid, "uri": path, **number.model_dump()}
 
     def create_message(
         self, account_sid: str, authorization: str | None, form: Sequence[tuple[str, str]]
@@ -114,6 +184,10 @@ class SimulatedTwilio:
         """
         if not self._authorized(authorization):
             return _refused(20003)
+        if (method, path) == ("GET", NUMBERS_PATH.format(account_sid=self.account_sid)):
+            return None
+        if method == "POST" and self._number_sid(path) is not None:
+            return None
         if method not in ("GET", "POST") or path != MESSAGES_PATH.format(
             account_sid=self.account_sid
         ):

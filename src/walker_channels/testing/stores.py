@@ -97,6 +97,6 @@ class InMemoryStores:
         Raises :class:`~walker_channels.exceptions.Conflict` when another tenant owns it, as
         the SQL tenant resolver does.
         """
-        owner = self._tenants.numbers.setdefault(receiving_address(number), tenant_id)
+        owner = self._tenants.owners.setdefault(receiving_address(number), tenant_id)
         if owner != tenant_id:
             raise Conflict("that address belongs to another tenant; remove it there first")

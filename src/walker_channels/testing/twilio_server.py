@@ -276,6 +276,10 @@ class TwilioLikeServer:
         refusal = self.simulator.refusal(request.method, path, authorization, request.form)
         if refusal is not None:
             return refusal, {}
+        query_pairs = parse_qsl(query, keep_blank_values=True)
+        numbers = self.simulator.numbers_answer(request.method, path, query_pairs, request.form)
+        if numbers is not None:  # IncomingPhoneNumbers: the simulator's own
+            return numbers, {}
         if request.method == "GET":
             return self.simulator.list_messages(parse_qsl(query, keep_blank_values=True)), {}
         if scripted.status != 201 or scripted.body is not None:

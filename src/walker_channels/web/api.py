@@ -13,10 +13,13 @@ from walker_channels.app.config import WebConfig
 from walker_channels.app.runtime import Services
 from walker_channels.exceptions import ConfigurationError
 from walker_channels.models import Channel, Principal
+from walker_channels.ports import TenantRegistry
+from walker_channels.services.dead_letters import DeadLetters
 from walker_channels.web.admin_endpoints import AdminEndpoints
 from walker_channels.web.auth import require_access
 from walker_channels.web.channel_endpoints import SendEndpoints
 from walker_channels.web.conversation_endpoints import ConversationEndpoints
+from walker_channels.web.dead_letter_endpoints import DeadLetterEndpoints
 from walker_channels.web.endpoints import Endpoint
 from walker_channels.web.errors import error_response
 from walker_channels.web.health_endpoints import HealthEndpoints
@@ -24,6 +27,7 @@ from walker_channels.web.limits import check_declared_length
 from walker_channels.web.outbound_endpoints import OutboundEndpoints
 from walker_channels.web.privacy_endpoints import PrivacyEndpoints
 from walker_channels.web.requests import Headers, NeutralRequest, NeutralResponse
+from walker_channels.web.tenant_endpoints import TenantEndpoints
 from walker_channels.web.twilio_endpoints import TwilioEndpoints
 
 
@@ -79,7 +83,10 @@ class HttpApi:
         groups.append(ConversationEndpoints(services.handoff))
         groups.append(OutboundEndpoints(sender=services.sender, review=services.review))
         groups.append(PrivacyEndpoints(services.privacy))
+        if isinstance(services.stores.tenants, TenantRegistry):  # a host's own resolver: none
+            groups.append(TenantEndpoints(services.stores.tenants))
         groups.append(HealthEndpoints(queue=services.stores.inbox, clock=services.clock))
+        groups.append(DeadLetterEndpoints(_dead_letters(services)))
         endpoints = [endpoint for group in groups for endpoint in group.endpoints()]
         return cls(endpoints, services.web, pages=_console(services, prefix))
 
@@ -105,6 +112,17 @@ class HttpApi:
     def refuse(self, endpoint: Endpoint, error: Exception) -> NeutralResponse:
         """The answer to an error an adapter met before :meth:`handle` (reading the body)."""
         return error_response(error, where=endpoint.name)
+
+
+def _dead_letters(services: Services) -> DeadLetters:
+    return DeadLetters(
+        approvals=services.stores.approvals,
+        conversations=services.stores.conversations,
+        agent=services.agent,
+        review=services.review,
+        config=services.config,
+        clock=services.clock,
+    )
 
 
 def _console(services: Services, prefix: str) -> list[Endpoint]:

@@ -43,7 +43,10 @@ from walker_channels.testing.contracts.schedules import (
     BriefScheduleStoreContract,
     brief_schedule,
 )
-from walker_channels.testing.contracts.tenants import TenantResolverContract
+from walker_channels.testing.contracts.tenants import (
+    TenantRegistryContract,
+    TenantResolverContract,
+)
 from walker_channels.testing.contracts.transport import MessageTransportContract
 
 __all__ = [
@@ -64,6 +67,7 @@ __all__ = [
     "OutboundLedgerContract",
     "PrivacyStoreContract",
     "PrivacyWorld",
+    "TenantRegistryContract",
     "TenantResolverContract",
     "agent_outcome",
     "approval",

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from walker_channels.app.runtime import Services
 from walker_channels.web.console.auth_pages import SignInPages
+from walker_channels.web.console.conversation_pages import ConversationPages
 from walker_channels.web.console.dashboard_pages import DashboardPages
 from walker_channels.web.console.review_pages import ReviewPages
 from walker_channels.web.console.sessions import CsrfTokens
@@ -40,6 +41,7 @@ def console_pages(services: Services, *, prefix: str = "") -> list[Endpoint]:
     """Every console page for ``services``, at ``services.web.console_path`` below ``prefix``."""
     modules: list[ConsoleModule] = [
         ReviewPages(services.review, services.stores.monitoring),
+        ConversationPages(services.handoff),
         DashboardPages(services.stores.monitoring, services.clock),
         SignInPages(),
     ]
