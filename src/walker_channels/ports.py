@@ -451,7 +451,7 @@ class PrivacyStore(Protocol):
 class ConversationStore(Protocol):
     """One record per conversation: who answers it (agent or human) and its session.
 
-    Keyed by the conversation id (:func:`walker_channels.services.keys.conversation_key`).
+    Keyed by the conversation id (:func:`walker_channels.models.ids.conversation_id_for`).
     The raw address kept to reply never leaves the service layer.
     """
 

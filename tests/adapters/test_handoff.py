@@ -195,3 +195,15 @@ def test_the_agent_asks_for_a_human_in_its_reply(make_app: MakeApp) -> None:
     assert (conversation["mode"], conversation["taken_by"]) == ("human", "agent")
     app.inbound("hello?")
     assert len(app.whatsapp.sent) == 1
+
+
+def test_log_entries_and_drafts_name_the_conversation_handoff_acts_on(app: Harness) -> None:
+    assert app.inbound("hello").status_code == 200
+    assert app.inbound("I want a refund").status_code == 200  # held for review
+
+    conversation = conversation_of(app, user="root")
+    log = app.get(f"{ADMIN}/conversations/whatsapp").json()["items"]
+    [draft] = app.get(f"{ADMIN}/hitl/review-queue").json()["items"]
+
+    assert {entry["conversation_id"] for entry in log} == {conversation["id"]}
+    assert draft["conversation_id"] == conversation["id"]

@@ -21,8 +21,8 @@ from walker_channels.models import (
     DeliveryUpdate,
     Scope,
 )
+from walker_channels.models.ids import conversation_id_for
 from walker_channels.services import ProcessOutcome
-from walker_channels.services.keys import conversation_key
 from walker_channels.testing import InMemoryStores, RecordingEvents, RecordingTransport
 from walker_channels.twilio import parse_inbound_form
 
@@ -58,7 +58,7 @@ class Desk:
     @property
     def conversation_id(self) -> str:
         pseudonym = self.services.config.pseudonym(PERSON)
-        return conversation_key("t1", Channel.WHATSAPP.value, pseudonym)
+        return conversation_id_for("t1", Channel.WHATSAPP.value, pseudonym)
 
 
 def _unsure_about_refunds(request: AgentRequest) -> float:

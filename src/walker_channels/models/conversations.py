@@ -24,7 +24,7 @@ class ConversationMode(StrEnum):
 class Conversation(Frozen):
     """A conversation of one person with one tenant on one channel.
 
-    ``id`` is :func:`walker_channels.services.keys.conversation_key`: a digest of tenant,
+    ``id`` is :func:`walker_channels.models.ids.conversation_id_for`: a digest of tenant,
     channel and pseudonym, safe to show. ``address`` and ``reply_from`` are what a reply
     needs; they never leave the service layer (see :class:`ConversationView`).
     """

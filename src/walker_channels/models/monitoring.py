@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Generic, TypeVar
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from walker_channels.models.base import AwareDatetime, Frozen
 from walker_channels.models.events import Direction, EventType
+from walker_channels.models.ids import conversation_id_for
 from walker_channels.models.messages import Channel
 
 T = TypeVar("T")
@@ -57,6 +58,14 @@ class LogEntry(Frozen):
     """A failed send's or a delivery report's provider error code."""
     outcome_unknown: bool = False
     """A send attempt that may have reached the provider (see the unsettled sends)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def conversation_id(self) -> str | None:
+        """The conversation this entry belongs to (``None`` for a number no tenant owns)."""
+        if self.tenant_id is None:
+            return None
+        return conversation_id_for(self.tenant_id, self.channel, self.participant)
 
 
 class Page(Frozen, Generic[T]):

@@ -26,6 +26,7 @@ from walker_channels.models import (
     OutboundState,
     QueuedInbound,
 )
+from walker_channels.models.ids import conversation_id_for
 from walker_channels.ports import (
     AgentRunner,
     ApprovalStore,
@@ -43,7 +44,7 @@ from walker_channels.services.config import ServiceConfig
 from walker_channels.services.escalation import Escalator
 from walker_channels.services.handoff import HandoffService
 from walker_channels.services.hooks import Hooks
-from walker_channels.services.keys import conversation_key, inbound_key, reply_part_cause
+from walker_channels.services.keys import inbound_key, reply_part_cause
 from walker_channels.services.outbound import OutboundSender
 from walker_channels.services.outcomes import (
     REPLY_OUTCOMES,
@@ -436,7 +437,7 @@ class ConversationService:
         self, tenant_id: str, message: InboundMessage, participant: str
     ) -> Conversation:
         """Record the message's conversation (upsert) with its session, renewed if inactive."""
-        key = conversation_key(tenant_id, message.channel.value, participant)
+        key = conversation_id_for(tenant_id, message.channel.value, participant)
         known = await self._conversations.get(key)
         now = self._clock.now()
         session = await self._session_for(tenant_id, message.channel, participant, known, now)

@@ -23,11 +23,11 @@ from walker_channels.models import (
     Scope,
 )
 from walker_channels.models.base import AwareDatetime, Frozen
+from walker_channels.models.ids import conversation_id_for
 from walker_channels.ports import AgentRunner, ApprovalStore, Clock, ConversationStore
 from walker_channels.routing import route_reply
 from walker_channels.services.agent_call import ask_agent
 from walker_channels.services.config import ServiceConfig
-from walker_channels.services.keys import conversation_key
 from walker_channels.services.review import ReviewService
 from walker_channels.services.review_items import ReviewOutcome
 
@@ -164,7 +164,7 @@ class DeadLetters:
         )
 
     async def _text(self, approval: Approval) -> str | None:
-        key = conversation_key(approval.tenant_id, approval.channel.value, approval.participant)
+        key = conversation_id_for(approval.tenant_id, approval.channel.value, approval.participant)
         conversation = await self._conversations.get(key)
         if conversation is None:
             return None

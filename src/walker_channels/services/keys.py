@@ -56,14 +56,6 @@ def delivery_event_key(provider_message_id: str, status: str) -> str:
     return f"delivery:{provider_message_id}:{status}"
 
 
-def conversation_key(tenant_id: str, channel: str, participant: str) -> str:
-    """The conversation of a participant (by pseudonym) with a tenant on a channel.
-
-    Its messages are processed one at a time; the key holds no address, so it is safe to show.
-    """
-    return hashed(f"{tenant_id}\x1f{channel}\x1f{participant}")
-
-
 def handoff_event_key(kind: str, conversation_id: str, at: datetime) -> str:
     """The handoff event ``kind`` (started, ended) of a conversation's mode switch at ``at``."""
     return f"handoff-{kind}:{conversation_id}:{at.isoformat()}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import computed_field
+
 from walker_channels.models import (
     Approval,
     ApprovalStatus,
@@ -13,6 +15,7 @@ from walker_channels.models import (
     SlaStatus,
 )
 from walker_channels.models.base import AwareDatetime, Frozen
+from walker_channels.models.ids import conversation_id_for
 from walker_channels.privacy import preview, redact
 from walker_channels.services.config import ServiceConfig
 from walker_channels.services.sending import SendReceipt
@@ -39,6 +42,12 @@ class ReviewItem(Frozen):
     sla_status: SlaStatus
     stale: bool
     """The person wrote again after the draft was made: approving needs ``override_stale``."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def conversation_id(self) -> str:
+        """The conversation the draft answers (as in handoff and the log)."""
+        return conversation_id_for(self.tenant_id, self.channel, self.participant)
 
 
 class ReviewDraft(ReviewItem):

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from walker_channels.emails import email_address
 from walker_channels.models import Approval, EmailContent, HandoffStartedEvent
+from walker_channels.models.ids import conversation_id_for
 from walker_channels.services.email.custom import send_email
 from walker_channels.services.hooks import IgnoredEvents
-from walker_channels.services.keys import conversation_key
 from walker_channels.services.outbound import OutboundSender
 from walker_channels.services.sending import SendContext, SendPurpose
 
@@ -66,7 +66,7 @@ class ReviewerEmails(IgnoredEvents):
 
 
 def _draft(approval: Approval) -> list[str]:
-    conversation = conversation_key(
+    conversation = conversation_id_for(
         approval.tenant_id, approval.channel.value, approval.participant
     )
     return [
