@@ -37,6 +37,7 @@ from web_harness import (
     running_app,
 )
 
+from db_urls import url_with_schema
 from walker_channels.web import Endpoint, HttpApi
 from walker_channels.web.json_depth import MAX_JSON_DEPTH
 
@@ -113,8 +114,7 @@ def app(
         url = request.getfixturevalue("postgres_url")
         schema = request.getfixturevalue("pg_schema")
         base = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        separator = "&" if "?" in base else "?"
-        overrides["walker_database_url"] = f"{base}{separator}options=-csearch_path%3D{schema}"
+        overrides["walker_database_url"] = url_with_schema(base, schema)
     database = tmp_path_factory.mktemp("fuzz") / "walker.db"
     with running_app(adapter, database, **overrides) as harness:
         yield harness

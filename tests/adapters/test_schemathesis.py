@@ -29,6 +29,7 @@ from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from web_harness import build_test_services
 
+from db_urls import url_with_schema
 from walker_channels.models import Principal
 
 EXAMPLES_PER_OPERATION = 15
@@ -56,8 +57,7 @@ def api_schema(
             "postgresql://", "postgresql+psycopg://", 1
         )
         schema = request.getfixturevalue("pg_schema")
-        separator = "&" if "?" in url else "?"
-        overrides["walker_database_url"] = f"{url}{separator}options=-csearch_path%3D{schema}"
+        overrides["walker_database_url"] = url_with_schema(url, schema)
     services, _, _ = build_test_services(
         database,
         twilio_auth_token=None,

@@ -18,12 +18,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import text
 
+from db_urls import url_with_schema
 from walker_channels.app import Services, Settings, build_services
 from walker_channels.models import AgentReply, AgentRequest, Channel, Scope, StatsQuery
 from walker_channels.services import ProcessOutcome
@@ -59,7 +59,7 @@ def pg_schema(pg_schema: str, postgres_url: str) -> str:
 def url(database: tuple[str, str | None]) -> str:
     """The database URL as a user would pass it (PostgreSQL: the test schema in the URL)."""
     base, schema = database
-    return base if schema is None else f"{base}?options={quote(f'-csearch_path={schema}')}"
+    return base if schema is None else url_with_schema(base, schema)
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
 
+from db_urls import url_with_schema
 from walker_channels.models import Address, Channel
 from walker_channels.sql import SqlStores
 from walker_channels.sql.tables import tenant_numbers
@@ -42,7 +42,7 @@ def pg_schema(pg_schema: str, postgres_url: str) -> str:
 def url(database: tuple[str, str | None]) -> str:
     """The database URL as a user would pass it (PostgreSQL: the test schema in the URL)."""
     base, schema = database
-    return base if schema is None else f"{base}?options={quote(f'-csearch_path={schema}')}"
+    return base if schema is None else url_with_schema(base, schema)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from soak_burst import Traffic, burst, inbound_messages, kill_order, person, red
 from soak_check import Figures, observe, tally, wait_settled
 from soak_procs import LEASE_SECONDS, Child, FakeTwilio, Web, environment, worker
 
+from db_urls import url_with_schema
 from walker_channels.sql import SqlStores
 
 pytestmark = pytest.mark.anyio
@@ -71,7 +72,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'soak.db'}"
     schema = request.getfixturevalue("fresh_pg_schema")
     base = request.getfixturevalue("postgres_url")
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    return url_with_schema(base, schema)
 
 
 @dataclass
