@@ -9,10 +9,14 @@ build the models and aggregate with ``InMemoryMonitoringReader`` (the seed syste
 Memory: tracemalloc peak of the SQL queries at N/10 and N (flat), RSS held by the baseline.
 
 Run: ``python benchmarks/bench_admin_queries.py [N]`` or ``WALKER_BENCH_EVENTS=100000``.
+For the queries alone: ``--backend postgresql --bulk-sql --no-baseline --only stats`` (a
+million events written by ``INSERT ... SELECT`` in seconds, see ``admin_bulk``); ``--keep``
+keeps the loaded schema and ``--schema NAME`` times it again, e.g. from another checkout.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import os
@@ -27,7 +31,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
+import admin_bulk
 import sqlalchemy as sa
 
 from walker_channels.metrics import PERCENTILES
@@ -50,7 +56,7 @@ from walker_channels.privacy import pseudonymize
 from walker_channels.sql import SqlStores
 from walker_channels.sql.approvals import approval_from_row, approval_row
 from walker_channels.sql.events import event_from_row
-from walker_channels.sql.schemas import temporary_schema
+from walker_channels.sql.schemas import create_schema, temporary_schema
 from walker_channels.sql.tables import approvals, events
 from walker_channels.testing import (
     InMemoryApprovalStore,
@@ -179,11 +185,26 @@ async def python_baseline(stores: SqlStores) -> tuple[Any, Any, float, float]:
     return InMemoryMonitoringReader(memory), queue, seconds, rss_mib() - before
 
 
-async def measure(label: str, stores: SqlStores, count: int) -> None:
+async def measure(label: str, stores: SqlStores, count: int, options: Options) -> None:
     """Time every query in SQL and in the Python baseline, then the SQL memory peak."""
-    await maintain(stores)
+    if options.schema is None:
+        await maintain(stores)
+    if not options.baseline:
+        await sql_only(label, stores, count, options.only)
+        return
     await compare(label, stores, count)
     print(f"SQL queries' tracemalloc peak: {await sql_peak_kib(stores):,.0f} KiB")
+
+
+async def sql_only(label: str, stores: SqlStores, count: int, only: str) -> None:
+    """One line per query whose name contains ``only``: the SQL time alone."""
+    print(f"\n[{label}] {count:,} events, SQL only")
+    for name, call in admin_queries().items():
+        if only in name:
+            sql_ms = await timed(partial(call, stores.monitoring, stores.approvals))
+            print(f"{name:<27}{sql_ms:>10.1f}")
+    if stores.engine.dialect.name == "postgresql":
+        print(f"percentiles, all 90 days: {await admin_bulk.percentile_errors(stores)}")
 
 
 async def maintain(stores: SqlStores) -> None:
@@ -209,7 +230,7 @@ async def compare(label: str, stores: SqlStores, count: int) -> None:
         print(f"{name:<27}{sql_ms:>10.1f}{python_ms:>12.0f}{agg_ms:>12.0f}{ratio:>8.0f}x")
 
 
-async def load(stores: SqlStores, count: int, seed: int) -> float:
+async def load_models(stores: SqlStores, count: int, seed: int) -> float:
     """Bulk insert ``count`` events; returns rows per second of ``append_many`` alone
     (building the synthetic models is not timed)."""
     generated = synthetic_events(count, seed)
@@ -221,42 +242,94 @@ async def load(stores: SqlStores, count: int, seed: int) -> float:
     return count / spent
 
 
-async def run_backend(label: str, stores: SqlStores, total: int) -> None:
-    """Load N/10, measure, load the rest, measure again."""
+async def run_backend(label: str, stores: SqlStores, total: int, options: Options) -> None:
+    """Load N/10, measure, load the rest, measure again (with ``--schema``: measure only)."""
+    if options.schema is not None:
+        await measure(label, stores, total, options)
+        return
     await stores.create_all()
     async with stores.engine.begin() as conn:
         await conn.execute(approvals.insert(), synthetic_approvals(APPROVALS, seed=7))
     first = max(total // 10, 1)
-    rate = await load(stores, first, seed=1)
+    rate = await load(stores, 0, first, seed=1, options=options, total=total)
     print(f"\n[{label}] bulk load: {rate:,.0f} events/s ({first:,} events)")
-    await measure(label, stores, first)
+    await measure(label, stores, first, options)
     if total > first:
-        rate = await load(stores, total - first, seed=2)
+        rate = await load(stores, first, total, seed=2, options=options, total=total)
         print(f"\n[{label}] bulk load: {rate:,.0f} events/s ({total - first:,} more events)")
-        await measure(label, stores, total)
+        await measure(label, stores, total, options)
 
 
-async def main(total: int) -> None:
+async def load(
+    stores: SqlStores, first: int, last: int, seed: int, options: Options, total: int
+) -> float:
+    """Insert events ``first`` to ``last - 1``; rows per second of the load alone."""
+    if options.bulk_sql and stores.engine.dialect.name == "postgresql":
+        span = {"start": END - SPAN, "span": SPAN, "total": total}
+        rate: float = await admin_bulk.load_postgresql(stores, first, last, seed, span)
+        return rate
+    return await load_models(stores, last - first, seed)
+
+
+class Options:
+    """Command-line options (see ``--help``)."""
+
+    def __init__(self, argv: list[str]) -> None:
+        parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+        default = int(os.environ.get("WALKER_BENCH_EVENTS", "1000000"))
+        parser.add_argument("events", nargs="?", type=int, default=default)
+        parser.add_argument("--backend", choices=("all", "sqlite", "postgresql"), default="all")
+        parser.add_argument("--bulk-sql", action="store_true", help="PostgreSQL: INSERT..SELECT")
+        parser.add_argument("--only", default="", help="time only queries whose name has this")
+        parser.add_argument("--no-baseline", action="store_true", help="skip the Python baseline")
+        parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+        parser.add_argument("--schema", help="measure an existing (kept) PostgreSQL schema")
+        args = parser.parse_args(argv)
+        self.events: int = args.events
+        self.backend: str = args.backend
+        self.bulk_sql: bool = args.bulk_sql
+        self.only: str = args.only
+        self.baseline: bool = not args.no_baseline
+        self.keep: bool = args.keep
+        self.schema: str | None = args.schema
+
+
+async def main(options: Options) -> None:
     """Run on SQLite, then on PostgreSQL when a URL is configured."""
+    total = options.events
     print(f"admin queries: {total:,} events, percentiles {PERCENTILES}, median of {REPEATS}")
-    with tempfile.TemporaryDirectory() as folder:
-        stores = SqlStores.from_url(f"sqlite:///{Path(folder) / 'bench.db'}")
-        try:
-            await run_backend("sqlite", stores, total)
-        finally:
-            await stores.dispose()
+    if options.backend in ("all", "sqlite"):
+        with tempfile.TemporaryDirectory() as folder:
+            stores = SqlStores.from_url(f"sqlite:///{Path(folder) / 'bench.db'}")
+            try:
+                await run_backend("sqlite", stores, total, options)
+            finally:
+                await stores.dispose()
     url = os.environ.get("WALKER_BENCH_POSTGRES_URL") or os.environ.get("WALKER_TEST_POSTGRES_URL")
+    if options.backend == "sqlite":
+        return
     if not url:
         print("\n[postgresql] skipped: set WALKER_BENCH_POSTGRES_URL")
         return
+    if options.schema is not None or options.keep:
+        schema = options.schema or f"walker_bench_{uuid4().hex[:12]}"
+        if options.schema is None:
+            await create_schema(url, schema)
+            print(f"[postgresql] schema {schema} (kept: drop it when done)")
+        await run_postgresql(url, schema, total, options)
+        return
     async with temporary_schema(url, prefix="walker_bench") as schema:
-        stores = SqlStores.from_url(url, schema=schema)
-        try:
-            await run_backend("postgresql", stores, total)
-        finally:
-            await stores.dispose()
+        await run_postgresql(url, schema, total, options)
+
+
+async def run_postgresql(url: str, schema: str, total: int, options: Options) -> None:
+    """The PostgreSQL run in ``schema``."""
+    stores = SqlStores.from_url(url, schema=schema)
+    try:
+        await run_backend("postgresql", stores, total, options)
+    finally:
+        await stores.dispose()
 
 
 if __name__ == "__main__":
-    default = os.environ.get("WALKER_BENCH_EVENTS", "1000000")
-    asyncio.run(main(int(sys.argv[1] if len(sys.argv) > 1 else default)))
+    asyncio.run(main(Options(sys.argv[1:])))

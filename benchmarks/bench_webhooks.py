@@ -1,24 +1,33 @@
-"""Webhook throughput and latency: the FastAPI adapter next to a bare signature-checking endpoint.
+"""Webhook throughput and p99 under ``wrk``: walker-channels next to a bare and a minimal
+durable endpoint, in the same run, on SQLite and PostgreSQL.
 
-Both servers run under uvicorn, each in its own process, on 127.0.0.1; one async httpx load
-generator (bounded concurrency, bounded count) posts distinct signed inbound WhatsApp
-webhooks (each its own MessageSid, all signed before the clock starts) to each in turn:
+Every server runs under uvicorn in its own process pinned to core 0 (``taskset -c 0``); ``wrk``
+(one thread, 32 connections) and the loopback fake Twilio run on core 1. ``wrk`` replays
+distinct signed inbound WhatsApp webhooks from a file written before the clock starts
+(``webhooks.lua``; signatures by :class:`walker_channels.testing.TwilioSigner`, 1,000 senders,
+each line its own MessageSid). The servers:
 
-- **bare**: a FastAPI endpoint that parses the form and checks ``X-Twilio-Signature`` with the
-  official ``twilio`` package's ``RequestValidator``, then answers empty TwiML. Nothing else.
-- **walker**: ``create_router`` on real services: SQLite file, the instant echo agent, and the
-  reply sent by ``TwilioTransport`` to a simulated Twilio
-  (``walker_channels.testing.twilio_server``, no latency) in a third process; agent work runs
-  after the answer (background, the default).
-- **walker, recording**: the same, with an in-process recording transport instead of Twilio.
-- **walker, queue+worker**: ``WALKER_WEBHOOK_PROCESSING=queue``: the server only accepts, and a
-  worker process (the sweep loop of ``walker-channels worker``) on the same SQLite file answers.
+- **bare**: parse the form and check ``X-Twilio-Signature``
+  (:func:`walker_channels.signatures.verify_twilio_signature`), answer empty TwiML after one
+  empty thread hop (see :func:`bare_app`); no storage.
+- **durable**: the same, then one transaction inserting a queue row and an inbound event with
+  ``ON CONFLICT DO NOTHING``: the least a correct durable accept does. SQLite: the stdlib
+  driver on one writer thread (WAL, ``synchronous=NORMAL`` as walker-channels uses);
+  PostgreSQL: asyncpg (prepared statements) on a pool of 8.
+- **walker queue**: ``create_router`` with ``WALKER_WEBHOOK_PROCESSING=queue`` and no worker:
+  the accept path alone.
+- **walker background**: the default mode, end to end: the echo agent answers, and the reply
+  goes through ``TwilioTransport`` to the fake Twilio, where replies are counted.
 
-Reported per server: webhooks answered per second, latency p50/p95/p99, and for walker the
-rate at which replies were recorded (end to end). Rounds alternate; the median run is kept.
-Last, where a walker webhook's time goes: its database work, one message at a time.
+Each is measured for ``DURATION`` seconds, three rounds interleaved, median by rate. For
+background mode the end-to-end rate is webhooks answered over the time until the fake Twilio
+has received every reply. Then each walker server once more at half its maximum rate (the
+Lua ``delay``, for twice as long: few requests at low rates), for the p99 the issue's aim
+names. Ratios are to the bare endpoint.
 
-Run: ``python benchmarks/bench_webhooks.py`` (or ``nox -s bench -- bench_webhooks``).
+Run: ``python benchmarks/bench_webhooks.py`` (``nox -s bench -- bench_webhooks``); needs
+``wrk`` (``apt-get install wrk``) and, for the PostgreSQL rows, ``WALKER_BENCH_POSTGRES_URL``
+or ``WALKER_TEST_POSTGRES_URL`` (skipped without).
 """
 
 from __future__ import annotations
@@ -26,144 +35,251 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
-import signal
+import json
+import os
+import secrets
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, quote
 
-import httpx
-import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
 
-from walker_channels.agents import echo_agent
-from walker_channels.app import Services, Settings, build_services
-from walker_channels.app.sweeper import Sweeper
-from walker_channels.models import Channel, Scope, StatsQuery
-from walker_channels.sql import SqlStores
-from walker_channels.testing import RecordingTransport, TwilioSigner
+from walker_channels.exceptions import InvalidSignature
+from walker_channels.signatures import verify_twilio_signature
+from walker_channels.testing import TwilioSigner
 from walker_channels.testing.twilio_server import ACCOUNT_SID, AUTH_TOKEN
-from walker_channels.twilio import parse_inbound_form
-from walker_channels_fastapi import create_router
 
-TOTAL = 600
-WARM_UP = 100
-CONCURRENCY = 32
+DURATION = int(os.environ.get("WALKER_BENCH_SECONDS", "5"))
+WARM_UP = 2
 ROUNDS = 3
-NUMBER, PERSON = "+14155238886", "+14155552671"
+CONNECTIONS = 32
+LINES = 60_000
+NUMBER = "+14155238886"
 WEBHOOK = "/api/v1/channels/whatsapp/webhook"
+PUBLIC_URL = "https://bench.example.com"
+"""Every server checks signatures against this URL, so one file of signed webhooks serves all."""
+HERE = Path(__file__).resolve().parent
+LUA = HERE / "webhooks.lua"
 DRAIN_SECONDS = 120.0
-Signed = list[tuple[dict[str, str], bytes]]
 
 
 class Figures(NamedTuple):
-    """One run: answers per second, latency percentiles in ms, end-to-end seconds."""
+    """One wrk run: answered per second, latency in ms, end-to-end replies per second."""
 
     rps: float
     p50: float
-    p95: float
     p99: float
-    drained: float | None = None
+    answered: int
+    repeats: int
+    e2e: float | None = None
+
+
+# --- the servers (child processes) ------------------------------------------------------------
+
+
+TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+async def checked_form(request: Request) -> dict[str, str] | None:
+    """The url-encoded form (parsed as walker-channels parses it), if its signature is right."""
+    pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True, strict_parsing=True)
+    params = dict(pairs)
+    signature = request.headers.get("X-Twilio-Signature")
+    try:
+        verify_twilio_signature(AUTH_TOKEN, PUBLIC_URL + WEBHOOK, params, signature)
+    except InvalidSignature:
+        return None
+    return params
 
 
 def bare_app() -> FastAPI:
-    """A FastAPI endpoint that only verifies the signature with the official ``twilio``."""
-    from twilio.request_validator import RequestValidator
+    """Parse the form and check the signature; nothing stored.
 
-    validator = RequestValidator(AUTH_TOKEN)
+    Then one empty thread hop before answering, as every storing endpoint awaits something:
+    answered without any await, this endpoint ran 4x slower under wrk here (uvicorn's h11
+    protocol; 297 against 1,211 req/s in one run), which would flatter every ratio.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    hop = ThreadPoolExecutor(1)
     app = FastAPI()
 
     @app.post(WEBHOOK)
     async def webhook(request: Request) -> Response:
-        form = await request.form()
-        params = {name: str(value) for name, value in form.items()}
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not validator.validate(str(request.url), params, signature):
+        if await checked_form(request) is None:
             return Response(status_code=403)
-        return Response('<?xml version="1.0" encoding="UTF-8"?><Response/>', media_type="text/xml")
+        await asyncio.get_running_loop().run_in_executor(hop, int)
+        return Response(TWIML, media_type="text/xml")
 
     return app
 
 
-def walker_services(
-    port: int, database: Path, twilio_url: str | None, processing: str = "background"
-) -> Services:
-    """Services on SQLite with the echo agent and a simulated (or recording) Twilio."""
+_QUEUE_SQL = (
+    "INSERT INTO q (id, conversation, message, enqueued_at) VALUES ({}, {}, {}, {}) "
+    "ON CONFLICT DO NOTHING"
+)
+_EVENT_SQL = (
+    "INSERT INTO e (id, idempotency_key, tenant_id, participant, occurred_at, data) "
+    "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING"
+)
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS q (id TEXT PRIMARY KEY, conversation TEXT NOT NULL, "
+    "message TEXT NOT NULL, enqueued_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS e (id TEXT PRIMARY KEY, idempotency_key TEXT UNIQUE, "
+    "tenant_id TEXT, participant TEXT NOT NULL, occurred_at DOUBLE PRECISION NOT NULL, "
+    "data TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS e_person ON e (tenant_id, participant, occurred_at)",
+)
+
+
+def durable_app(database: str) -> FastAPI:
+    """``bare`` plus one transaction: a queue row and an event, duplicates skipped."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = FastAPI()
+    state: dict[str, Any] = {}
+
+    def rows(params: dict[str, str]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        sid, now = params["MessageSid"], time.time()
+        person = hashlib.sha256(params["From"].encode()).hexdigest()[:32]
+        message = json.dumps(params)
+        return (sid, person, message, now), (sid, "inbound:" + sid, "t1", person, now, message)
+
+    if database.startswith("postgresql"):
+        import asyncpg
+
+        marks = [f"${n}" for n in range(1, 7)]
+        queue_sql, event_sql = (s.format(*marks) for s in (_QUEUE_SQL, _EVENT_SQL))
+
+        async def store(params: dict[str, str]) -> None:
+            queued, event = rows(params)
+            async with state["pool"].acquire() as conn, conn.transaction():
+                await conn.execute(queue_sql, *queued)
+                await conn.execute(event_sql, *event)
+
+        @contextlib.asynccontextmanager
+        async def connect(_: Any) -> Any:
+            url, _, schema = database.partition("#")
+            state["pool"] = await asyncpg.create_pool(
+                url, min_size=8, max_size=8, server_settings={"search_path": schema}
+            )
+            async with state["pool"].acquire() as conn:
+                for statement in _SCHEMA:
+                    await conn.execute(statement)
+            yield
+            await state["pool"].close()
+
+        app.router.lifespan_context = connect
+
+    else:
+        import sqlite3
+
+        queue_sql, event_sql = (s.format(*"?" * 6) for s in (_QUEUE_SQL, _EVENT_SQL))
+        writer = ThreadPoolExecutor(1)
+        local: dict[str, sqlite3.Connection] = {}
+
+        def write(queued: tuple[Any, ...], event: tuple[Any, ...]) -> None:
+            if "conn" not in local:
+                conn = sqlite3.connect(database, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                local["conn"] = conn
+            conn = local["conn"]
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(queue_sql, queued)
+            conn.execute(event_sql, event)
+            conn.execute("COMMIT")
+
+        async def store(params: dict[str, str]) -> None:
+            await asyncio.get_running_loop().run_in_executor(writer, write, *rows(params))
+
+    @app.post(WEBHOOK)
+    async def webhook(request: Request) -> Response:
+        params = await checked_form(request)
+        if params is None:
+            return Response(status_code=403)
+        await store(params)
+        return Response(TWIML, media_type="text/xml")
+
+    return app
+
+
+def walker_app(database: str, twilio_url: str, processing: str) -> FastAPI:
+    """The library's router on SQL stores, the echo agent and the fake Twilio."""
+    from walker_channels.agents import echo_agent
+    from walker_channels.app import Services, Settings, build_services
+    from walker_channels.sql import SqlStores
+    from walker_channels_fastapi import create_router
+
     settings = Settings(
         walker_webhook_processing=processing,
-        walker_database_url=f"sqlite+aiosqlite:///{database}",
+        walker_database_url=database,
         walker_pseudonym_key="bench-pseudonym-key",
-        walker_public_url=f"http://127.0.0.1:{port}",
-        walker_sweep_interval=0,
+        walker_public_url=PUBLIC_URL,
+        # Background: the sweeper finishes what a task could not claim, as in a deployment.
+        # Queue mode measures the accept alone: no sweeper (it would answer the queue).
+        walker_sweep_interval=1 if processing == "background" else 0,
         twilio_account_sid=ACCOUNT_SID,
         twilio_auth_token=AUTH_TOKEN,
         twilio_whatsapp_from=f"whatsapp:{NUMBER}",
-        twilio_api_base_url=twilio_url or "http://127.0.0.1:9",
+        twilio_api_base_url=twilio_url,
     )
-    recording = None if twilio_url else RecordingTransport(Channel.WHATSAPP)
 
     async def seed(services: Services) -> None:
-        await sql_stores(services).tenants.add_number("bench", NUMBER)
+        assert isinstance(services.stores, SqlStores)
+        await services.stores.tenants.add_number("bench", f"whatsapp:{NUMBER}")
 
-    return build_services(
-        settings, agent=echo_agent(confidence=0.9), whatsapp_transport=recording, on_start=[seed]
-    )
-
-
-def sql_stores(services: Services) -> SqlStores:
-    """The SQL stores the services were built with."""
-    assert isinstance(services.stores, SqlStores)
-    return services.stores
-
-
-def walker_app(port: int, database: Path, twilio_url: str | None, processing: str) -> FastAPI:
-    """The library's router on :func:`walker_services`, and a count of the replies sent."""
-    services = walker_services(port, database, twilio_url, processing)
+    services = build_services(settings, agent=echo_agent(confidence=0.9), on_start=[seed])
     app = FastAPI()
     app.include_router(create_router(services))
-
-    @app.get("/bench/replies")
-    async def replies() -> int:
-        query = StatsQuery(scope=Scope(tenant_ids=None))
-        stats = await sql_stores(services).monitoring.stats(query)
-        return stats.outbound_total + stats.failed_total
-
     return app
 
 
-def serve(kind: str, port: int, database: Path, twilio_url: str | None) -> None:
+def serve(kind: str, port: int, database: str, twilio_url: str) -> None:
     """The child process: one server until terminated."""
     import uvicorn
 
-    processing = "queue" if kind == "walker-queue" else "background"
-    app = bare_app() if kind == "bare" else walker_app(port, database, twilio_url, processing)
+    if kind == "bare":
+        app = bare_app()
+    elif kind == "durable":
+        app = durable_app(database)
+    else:
+        app = walker_app(database, twilio_url, kind.removeprefix("walker-"))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def work(database: Path, twilio_url: str | None) -> None:
-    """The child process: a worker answering the queue-mode server's messages until terminated."""
-    services = walker_services(0, database, twilio_url or None, "queue")
-    worker = Sweeper(
-        conversations=services.conversations, review=services.review, interval=0.02, batch=32
-    )
+def fake_twilio(port: int) -> None:
+    """The child process: the fake Twilio, and on ``port`` the count of replies it received."""
+    from walker_channels.testing.twilio_server import TwilioLikeServer
 
     async def main() -> None:
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await services.start()
-        try:
-            await worker.run(stop)
-        finally:
-            await services.close()
+        async with TwilioLikeServer(record=False) as twilio:
+
+            async def count(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                writer.write(str(twilio.answered).encode())
+                await writer.drain()
+                writer.close()
+
+            counter = await asyncio.start_server(count, "127.0.0.1", port)
+            print(twilio.base_url, flush=True)
+            async with counter:
+                await asyncio.Event().wait()
 
     asyncio.run(main())
+
+
+# --- the driver -------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -174,9 +290,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def child(*args: str) -> Iterator[subprocess.Popen[str]]:
-    """A Python child process, always terminated."""
-    process = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True)  # noqa: S603
+def child(core: int, *args: str, output: bool = False) -> Iterator[subprocess.Popen[str]]:
+    """This script as a child process pinned to ``core``, always terminated (``output``: its
+    stdout is a pipe to read, else it is discarded so that it cannot fill up and block)."""
+    command = ["taskset", "-c", str(core), sys.executable, __file__, *args]
+    stdout = subprocess.PIPE if output else subprocess.DEVNULL
+    process = subprocess.Popen(command, stdout=stdout, text=True)  # noqa: S603
     try:
         yield process
     finally:
@@ -188,166 +307,207 @@ def child(*args: str) -> Iterator[subprocess.Popen[str]]:
 
 
 @contextlib.contextmanager
-def server(kind: str, database: Path, twilio_url: str | None = None) -> Iterator[str]:
-    """A server of ``kind`` in its own process; yields its base URL once it answers."""
+def server(kind: str, database: str, twilio_url: str) -> Iterator[str]:
+    """A server of ``kind`` on core 0; yields its webhook URL once it answers."""
     port = free_port()
-    args = [__file__, "--serve", kind, "--port", str(port), "--db", str(database)]
-    with child(*args, *(["--twilio", twilio_url] if twilio_url else [])):
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+    args = ["--serve", kind, "--port", str(port), "--db", database, "--twilio", twilio_url]
+    with child(0, *args):
+        deadline = time.monotonic() + 60
         while True:
             try:
-                httpx.get(url + "/docs", timeout=2)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/docs", timeout=2)
                 break
-            except httpx.TransportError:
+            except OSError:
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(0.1)
-        if kind != "walker-queue":
-            yield url
-            return
-        # The worker starts once the server has migrated the database.
-        with child(__file__, "--work", "--db", str(database), "--twilio", twilio_url or ""):
-            yield url
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}{WEBHOOK}"
 
 
 @contextlib.contextmanager
-def simulated_twilio() -> Iterator[str]:
-    """The Twilio-like Messages API in its own process, answering at once."""
-    with child("-m", "walker_channels.testing.twilio_server", "--latency", "0") as process:
+def twilio() -> Iterator[tuple[str, int]]:
+    """The fake Twilio on core 1: its base URL and the port that tells its reply count."""
+    counter = free_port()
+    with child(1, "--twilio-server", "--port", str(counter), output=True) as process:
         assert process.stdout is not None
-        line = process.stdout.readline().split()
-        yield f"http://127.0.0.1:{line[1]}"
+        yield process.stdout.readline().strip(), counter
 
 
-def inbound(n: int) -> dict[str, str]:
-    """Webhook form number ``n`` (its own MessageSid)."""
-    return {"MessageSid": f"SM{n:032x}", "AccountSid": ACCOUNT_SID, "Body": f"hello {n}",
-            "From": f"whatsapp:{PERSON}", "To": f"whatsapp:{NUMBER}", "NumMedia": "0"}  # fmt: skip
+def replies(counter: int) -> int:
+    """How many requests the fake Twilio answered so far."""
+    with socket.create_connection(("127.0.0.1", counter)) as sock:
+        return int(sock.makefile().read() or 0)
 
 
-def signed_requests(url: str, count: int, start: int) -> Signed:
-    """``count`` distinct signed webhooks (headers, body), MessageSids from ``start``."""
+def write_webhooks(path: Path, count: int) -> None:
+    """``count`` signed webhooks, one per line: signature, tab, form body."""
     signer = TwilioSigner(AUTH_TOKEN)
-    return [signer.form_request(url + WEBHOOK, inbound(n)) for n in range(start, start + count)]
+    url = PUBLIC_URL + WEBHOOK
+    with path.open("w") as out:
+        for n in range(count):
+            form = {"MessageSid": f"SM{n:032x}", "AccountSid": ACCOUNT_SID, "Body": f"hello {n}",
+                    "From": f"whatsapp:+1415555{n % 1000:04d}", "To": f"whatsapp:{NUMBER}",
+                    "NumMedia": "0"}  # fmt: skip
+            body = "&".join(f"{k}={quote(v, safe='')}" for k, v in form.items())
+            out.write(f"{signer.signature(url, form)}\t{body}\n")
 
 
-async def load(url: str, requests: Signed) -> Figures:
-    """Post every request with at most ``CONCURRENCY`` in flight; rate and latencies."""
-    queue = iter(requests)
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+def wrk(
+    url: str, webhooks: Path, first: int, count: int, seconds: int, pause_ms: int = 0
+) -> Figures:
+    """One wrk run posting lines ``first+1..first+count`` (then repeating them)."""
+    command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s",
+               "--timeout", "30s", "--latency", "-s", str(LUA), url, "--",
+               str(webhooks), str(first), str(count), str(pause_ms)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode:
+        raise RuntimeError(f"wrk failed: {done.stderr.strip()}")
+    out = done.stdout
+    line = next(x for x in out.splitlines() if x.startswith("WRK "))
+    r = json.loads(line[4:])
+    if r["status_errors"] or r["socket_errors"]:
+        raise RuntimeError(
+            f"{url}: {r['status_errors']} non-2xx, {r['socket_errors']} socket errors"
+        )
+    answered = r["requests"]
+    return Figures(answered / (r["duration_us"] / 1e6), r["p50_us"] / 1e3, r["p99_us"] / 1e3,
+                   answered, r["repeats"])  # fmt: skip
 
-        async def worker() -> None:
-            for headers, body in queue:
-                began = time.perf_counter()
-                response = await client.post(WEBHOOK, content=body, headers=headers)
-                latencies.append(time.perf_counter() - began)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{url} answered {response.status_code}")
 
+class Bench:
+    """The servers, each with its own range of webhook lines (MessageSids never reused)."""
+
+    def __init__(self, urls: dict[str, str], webhooks: Path, counter: int) -> None:
+        self.urls = urls
+        self.webhooks = webhooks
+        self.counter = counter
+        self.next_line = dict.fromkeys(urls, 0)
+        self.rate = dict.fromkeys(urls, 3000.0)
+
+    def run(self, kind: str, seconds: int, pause_ms: int = 0) -> Figures:
+        """One run; background kinds also wait for every reply at the fake Twilio."""
+        first = self.next_line[kind]
+        count = min(int(self.rate[kind] * seconds * 1.5) + 500, LINES - first)
+        sent_before = replies(self.counter)
         began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - began
-    cuts = statistics.quantiles(latencies, n=100)
-    return Figures(len(requests) / elapsed, cuts[49] * 1e3, cuts[94] * 1e3, cuts[98] * 1e3)
-
-
-async def drained(url: str, expected: int, began: float) -> float:
-    """Seconds from ``began`` until ``expected`` replies were recorded."""
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        while (await client.get("/bench/replies")).json() < expected:
-            if time.perf_counter() - began > DRAIN_SECONDS:
-                raise RuntimeError("the replies did not all go out in time")
-            await asyncio.sleep(0.05)
-    return time.perf_counter() - began
-
-
-async def run(url: str, kind: str, offset: int) -> Figures:
-    """One measured run; for walker, also the time until every reply was recorded."""
-    requests = signed_requests(url, TOTAL, offset)
-    began = time.perf_counter()
-    figures = await load(url, requests)
-    if kind == "bare":
+        figures = wrk(self.urls[kind], self.webhooks, first, count, seconds, pause_ms)
+        # Requests still in flight when wrk stopped were answered too: never post them again.
+        self.next_line[kind] = first + min(figures.answered + CONNECTIONS, count)
+        if "background" in kind:
+            while replies(self.counter) - sent_before < figures.answered:
+                if time.perf_counter() - began > DRAIN_SECONDS:
+                    got = replies(self.counter) - sent_before
+                    raise RuntimeError(f"{kind}: {got} of {figures.answered} replies arrived")
+                time.sleep(0.02)
+            figures = figures._replace(e2e=figures.answered / (time.perf_counter() - began))
         return figures
-    return figures._replace(drained=await drained(url, offset + TOTAL, began))
+
+    def measure(self) -> tuple[dict[str, Figures], dict[str, Figures]]:
+        """Warm-up, interleaved rounds (median by rate), then walker at half its maximum."""
+        for kind in self.urls:
+            self.rate[kind] = self.run(kind, WARM_UP).rps
+        runs: dict[str, list[Figures]] = {kind: [] for kind in self.urls}
+        for _ in range(ROUNDS):
+            for kind in self.urls:
+                runs[kind].append(self.run(kind, DURATION))
+                self.rate[kind] = runs[kind][-1].rps
+        best = {k: sorted(f, key=lambda x: x.rps)[len(f) // 2] for k, f in runs.items()}
+        half: dict[str, Figures] = {}
+        for kind, figures in best.items():
+            if kind.startswith("walker"):
+                target = (figures.e2e or figures.rps) / 2
+                pause = round(CONNECTIONS * 1000 / target)
+                half[kind] = self.run(kind, 2 * DURATION, pause_ms=pause)
+        return best, half
 
 
-async def measure(urls: dict[str, str]) -> dict[str, Figures]:
-    """Warm every server up, then alternate measured rounds; the median run of each."""
-    for kind, url in urls.items():
-        await load(url, signed_requests(url, WARM_UP, 0))
-        if kind != "bare":
-            await drained(url, WARM_UP, time.perf_counter())
-    runs: dict[str, list[Figures]] = {kind: [] for kind in urls}
-    for round_ in range(ROUNDS):
-        for kind, url in urls.items():
-            runs[kind].append(await run(url, kind, WARM_UP + round_ * TOTAL))
-    return {kind: sorted(f, key=lambda x: x.rps)[len(f) // 2] for kind, f in runs.items()}
+def report(best: dict[str, Figures], half: dict[str, Figures]) -> None:
+    """The table: rates, p99, ratios to the bare endpoint of the same run."""
+    bare = best["bare"].rps
+    print(f"wrk, {CONNECTIONS} connections, {DURATION} s runs, median of {ROUNDS} interleaved; "
+          "server on core 0, wrk and fake Twilio on core 1")  # fmt: skip
+    print(f"{'server':<26} {'req/s':>7} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'e2e/s':>6} {'e2e ratio':>9} {'half: req/s':>11} {'p99 ms':>7}")  # fmt: skip
+    for kind, f in best.items():
+        e2e = f"{f.e2e:>6.0f} {f.e2e / bare:>9.3f}" if f.e2e else f"{'-':>6} {'-':>9}"
+        h = half.get(kind)
+        at_half = f"{h.rps:>11.0f} {h.p99:>7.1f}" if h else f"{'-':>11} {'-':>7}"
+        flag = f"  ({f.repeats} repeats)" if f.repeats else ""
+        print(f"{kind:<26} {f.rps:>7.0f} {f.rps / bare:>6.3f} {f.p50:>7.1f} {f.p99:>7.1f} "
+              f"{e2e} {at_half}{flag}")  # fmt: skip
 
 
-def report(results: dict[str, Figures]) -> None:
-    """The table, each rate also as a ratio of the bare endpoint's."""
-    bare = results["bare"]
-    print(f"{TOTAL} webhooks per run, {CONCURRENCY} in flight, median of {ROUNDS} rounds")
-    print(f"{'server':<20} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-          f"{'ratio':>6} {'replies/s':>10}")  # fmt: skip
-    for kind, f in results.items():
-        e2e = f"{TOTAL / f.drained:>10.0f}" if f.drained else f"{'-':>10}"
-        print(f"{kind:<20} {f.rps:>6.0f} {f.p50:>7.1f} {f.p95:>7.1f} {f.p99:>7.1f} "
-              f"{f.rps / bare.rps:>6.2f} {e2e}")  # fmt: skip
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str | None]:
+    """A fresh schema on the benchmark's PostgreSQL, dropped afterwards (``None``: no server)."""
+    url = os.environ.get("WALKER_BENCH_POSTGRES_URL") or os.environ.get("WALKER_TEST_POSTGRES_URL")
+    if not url:
+        yield None
+        return
+    import psycopg
+
+    schema = "bench_" + secrets.token_hex(4)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield f"{url}#{schema}"
+        finally:
+            names = ", ".join(f"{schema}{suffix}" for suffix in ("", "_q", "_b"))
+            conn.execute(f"DROP SCHEMA IF EXISTS {names} CASCADE")
 
 
-async def database_work(database: Path, count: int = 200) -> str:
-    """Where a webhook's time goes: milliseconds and SQL statements to accept and to process."""
-    services = walker_services(0, database, None)
-    await services.start()
-    statements = itertools.count()
-    # Every engine of the process: SQLite work runs on a stdlib-driver engine of the store's own.
-    sa.event.listen(sa.Engine, "before_cursor_execute", lambda *_: next(statements))
-    messages = [parse_inbound_form(inbound(n), received_at=datetime.now(UTC)) for n in range(count)]
-    conversations = services.conversations
-    figures = []
-    for step in ("accept", "process"):
-        began, first = time.perf_counter(), next(statements)
-        for message in messages:
-            if step == "accept":
-                await conversations.accept(message)
-            else:
-                await conversations.process(message.provider_message_id)
-        seconds, done = time.perf_counter() - began, next(statements) - first - 1
-        figures.append(f"{step} {seconds / count * 1e3:.1f} ms, {done / count:.0f} statements")
-    await services.close()
-    return "walker, per webhook one at a time: " + "; ".join(figures)
+def walker_pg_url(target: str, name: str) -> str:
+    """A walker-channels database URL on its own schema ``<schema>_<name>`` (created)."""
+    import psycopg
+
+    url, _, schema = target.partition("#")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}_{name}")
+    return f"{url}?options={quote(f'-csearch_path={schema}_{name}')}"
 
 
 def main() -> None:
-    """Start the servers, measure, print."""
+    """Start every server, measure, print."""
+    if shutil.which("wrk") is None:
+        sys.exit("this benchmark needs wrk: sudo apt-get install wrk (Debian/Ubuntu)")
+    if (os.cpu_count() or 1) < 2:
+        sys.exit("this benchmark pins the server and the load to two different cores")
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        twilio = stack.enter_context(simulated_twilio())
-        urls = {
-            "bare": stack.enter_context(server("bare", Path(tmp) / "unused.db")),
-            "walker": stack.enter_context(server("walker", Path(tmp) / "walker.db", twilio)),
-            "walker, recording": stack.enter_context(server("walker", Path(tmp) / "rec.db")),
-            "walker, queue+worker": stack.enter_context(
-                server("walker-queue", Path(tmp) / "queue.db", twilio)
-            ),
+        webhooks = Path(tmp) / "webhooks.txt"
+        write_webhooks(webhooks, LINES)
+        twilio_url, counter = stack.enter_context(twilio())
+        pg = stack.enter_context(postgres_schema())
+        kinds = {
+            "bare": ("bare", ""),
+            "durable, SQLite": ("durable", f"{tmp}/durable.db"),
+            "walker queue, SQLite": ("walker-queue", f"sqlite:///{tmp}/queue.db"),
+            "walker background, SQLite": ("walker-background", f"sqlite:///{tmp}/bg.db"),
         }
-        report(asyncio.run(measure(urls)))
-        print(asyncio.run(database_work(Path(tmp) / "diagnose.db")))
+        if pg is not None:
+            kinds["durable, PostgreSQL"] = ("durable", pg)
+            kinds["walker queue, PostgreSQL"] = ("walker-queue", walker_pg_url(pg, "q"))
+            kinds["walker background, PostgreSQL"] = ("walker-background", walker_pg_url(pg, "b"))
+        else:
+            print("no WALKER_BENCH_POSTGRES_URL / WALKER_TEST_POSTGRES_URL: SQLite only")
+        urls = {
+            name: stack.enter_context(server(kind, db, twilio_url))
+            for name, (kind, db) in kinds.items()
+        }
+        report(*Bench(urls, webhooks, counter).measure())
+        # Stop the servers before the PostgreSQL schema they use is dropped.
+        stack.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serve", choices=["bare", "walker", "walker-queue"])
-    parser.add_argument("--work", action="store_true", help="run a queue worker")
+    parser.add_argument("--serve")
+    parser.add_argument("--twilio-server", action="store_true")
     parser.add_argument("--port", type=int)
-    parser.add_argument("--db", type=Path)
-    parser.add_argument("--twilio")
+    parser.add_argument("--db", default="")
+    parser.add_argument("--twilio", default="")
     options = parser.parse_args()
-    if options.work:
-        work(options.db, options.twilio)
+    if options.twilio_server:
+        fake_twilio(options.port)
     elif options.serve:
         serve(options.serve, options.port, options.db, options.twilio)
     else:

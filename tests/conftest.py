@@ -19,6 +19,12 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(params=["httpx", "aiohttp"])
+def twilio_http_client(request: pytest.FixtureRequest) -> str:
+    """Each HTTP stack the Twilio transport can send through (``TwilioConfig.http_client``)."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """The PostgreSQL URL for tests that need a real server; skips (or fails in CI) without one."""
@@ -37,12 +43,25 @@ def redis_url() -> str:
     """The Redis URL for tests that need a real server (``WALKER_TEST_REDIS_URL``, default the
     local one); skips when it does not answer, or fails when ``WALKER_REQUIRE_SERVICES`` is set
     (in CI, which starts the server)."""
-    url = os.environ.get("WALKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    return _answering(os.environ.get("WALKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """The RabbitMQ URL for tests that need a real broker (``WALKER_TEST_RABBITMQ_URL``,
+    default the local one as guest); skips or fails as :func:`redis_url` does."""
+    default = "amqp://guest:guest@127.0.0.1:5672/"
+    return _answering(os.environ.get("WALKER_TEST_RABBITMQ_URL", default), "RabbitMQ")
+
+
+def _answering(url: str, server: str) -> str:
+    """``url``, once its server accepts a connection; else a skip (a failure in CI)."""
     parts = urlsplit(url)
+    port = parts.port or {"redis": 6379, "amqp": 5672}.get(parts.scheme, 0)
     try:
-        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 2).close()
+        socket.create_connection((parts.hostname or "127.0.0.1", port), 2).close()
     except OSError as exc:
-        reason = f"Redis tests need a Redis server at {parts.hostname}:{parts.port} ({exc})"
+        reason = f"{server} tests need a {server} server at {parts.hostname}:{port} ({exc})"
         if os.environ.get("WALKER_REQUIRE_SERVICES"):
             pytest.fail(f"WALKER_REQUIRE_SERVICES is set: {reason}")
         pytest.skip(reason)

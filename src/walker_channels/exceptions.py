@@ -6,8 +6,9 @@ Every error the library raises on purpose derives from :class:`WalkerError`::
     ├── ConfigurationError            the library was set up wrongly
     │   └── MissingDependency         an optional extra is not installed
     ├── InvalidInput                  a caller sent something unusable (HTTP 400/422)
-    │   ├── InvalidPhoneNumber
-    │   ├── InvalidEmailAddress
+    │   ├── InvalidAddress            not an address its channel sends to (HTTP 422)
+    │   │   ├── InvalidPhoneNumber
+    │   │   └── InvalidEmailAddress
     │   ├── PayloadTooLarge           (HTTP 413)
     │   └── MessageRejected           refused before sending: the provider would fail it
     │       └── OutsideServiceWindow  WhatsApp free text more than 24 h after the last inbound
@@ -19,9 +20,11 @@ Every error the library raises on purpose derives from :class:`WalkerError`::
     │   └── ApprovalNotFound
     ├── Conflict                      (HTTP 409)
     │   ├── AlreadyDecided            another reviewer decided first
-    │   └── StaleApproval             the person wrote again since the draft was made
+    │   ├── StaleApproval             the person wrote again since the draft was made
+    │   └── OptedOut                  the person opted out of the tenant's messages (STOP)
     ├── TransportError                sending failed; ``retryable`` says if trying again can help
     │   ├── ProviderError             the provider refused, with its own error code
+    │   │   └── RecipientOptedOut     the provider refused: the person unsubscribed
     │   └── DeliveryUnknown           the request may have gone out; never blindly resend
     ├── AgentError                    the agent could not produce a usable reply
     │   ├── AgentTimeout
@@ -58,11 +61,15 @@ class InvalidInput(WalkerError):
     """A caller sent input that cannot be used."""
 
 
-class InvalidPhoneNumber(InvalidInput):
+class InvalidAddress(InvalidInput):
+    """A recipient's address is not one its channel can send to (a channel's address rule)."""
+
+
+class InvalidPhoneNumber(InvalidAddress):
     """A phone number could not be parsed or is not valid."""
 
 
-class InvalidEmailAddress(InvalidInput):
+class InvalidEmailAddress(InvalidAddress):
     """An email address is not valid."""
 
 
@@ -114,6 +121,13 @@ class StaleApproval(Conflict):
     """The person wrote again after the draft was made; approving needs an explicit override."""
 
 
+class OptedOut(Conflict):
+    """The person opted out of this tenant's messages on this channel: nothing was sent.
+
+    A START-style keyword from them, or an operator, lifts it.
+    """
+
+
 class TransportError(WalkerError):
     """Sending a message failed.
 
@@ -129,6 +143,10 @@ class TransportError(WalkerError):
 
 class ProviderError(TransportError):
     """The provider answered with an error of its own (``code`` is the provider's code)."""
+
+
+class RecipientOptedOut(ProviderError):
+    """The provider refused the send because the person unsubscribed (Twilio error 21610)."""
 
 
 class DeliveryUnknown(TransportError):

@@ -86,11 +86,15 @@ def parse_inbound_address(raw: str) -> Address:
 
 
 def parse_address(raw: str, *, default_region: str | None = None) -> Address:
-    """A typed address (``whatsapp:+E164`` or ``+E164``) as a WhatsApp or SMS :class:`Address`.
+    """A typed address (``whatsapp:+E164`` or ``+E164``) as a WhatsApp or SMS :class:`Address`;
+    ``<channel>:<id>`` (``telegram:7000000001``, ``meta-whatsapp:106540352242922``) is the id
+    on another channel, taken as it is.
 
     Strict: the number must be valid. For addresses in Twilio's webhooks use
     :func:`parse_inbound_address`.
     """
+    if other := _other_channel(raw):
+        return other
     channel = Channel.WHATSAPP if raw.strip().startswith(WHATSAPP_PREFIX) else Channel.SMS
     return Address(channel=channel, value=normalize_phone(raw, default_region))
 
@@ -119,7 +123,20 @@ def receiving_address(address: Address | str) -> Address:
     """
     if isinstance(address, Address):
         return address
+    if other := _other_channel(address):
+        return other
     text = address.strip()
     if "@" in text and not text.startswith(WHATSAPP_PREFIX):
         return Address(channel=Channel.EMAIL, value=text)
     return parse_inbound_address(text)
+
+
+_CHANNEL_ID = re.compile(r"([a-z][a-z0-9-]{0,15}):(\S{1,64})")
+
+
+def _other_channel(raw: str) -> Address | None:
+    """``<channel>:<id>`` on a channel other than WhatsApp over Twilio, else ``None``."""
+    match = _CHANNEL_ID.fullmatch(raw.strip())
+    if match is None or f"{match[1]}:" == WHATSAPP_PREFIX:
+        return None
+    return Address(channel=Channel(match[1]), value=match[2])

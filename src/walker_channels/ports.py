@@ -6,16 +6,19 @@ fake and a contract suite in :mod:`walker_channels.testing`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from walker_channels.models import (
     Address,
+    Admission,
     AgentAnalytics,
     AgentReply,
     AgentRequest,
     Approval,
+    Arrival,
     BriefMetric,
     BriefRunState,
     BriefSchedule,
@@ -38,6 +41,7 @@ from walker_channels.models import (
     LogEntry,
     LogQuery,
     LookupResult,
+    OptOut,
     OutboundFailedEvent,
     OutboundMessage,
     OutboundRecord,
@@ -50,8 +54,10 @@ from walker_channels.models import (
     SessionMark,
     Settlement,
     StatsQuery,
+    TenantSettings,
 )
 from walker_channels.models.tenants import TenantNumber
+from walker_channels.models.webhooks import WebhookBatch, WebhookRequest
 
 
 class Clock(Protocol):
@@ -104,6 +110,33 @@ class SendLookup(Protocol):
 
     async def look_up(self, message: OutboundMessage, *, since: datetime) -> LookupResult:
         """Whether the provider has ``message``, sent at ``since`` or later."""
+        ...
+
+
+class Pacer(Protocol):
+    """Holds the requests of one key (a sender, a tenant) to a rate: returns when the next may
+    go. Raises a retryable :class:`~walker_channels.exceptions.TransportError`, before anything
+    is sent, when the store that counts them cannot be reached."""
+
+    async def wait_turn(self, key: str) -> None:
+        """Return when ``key`` may make its next request."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the pacer holds (a connection pool)."""
+        ...
+
+
+class SentimentScorer(Protocol):
+    """Scores how a person's message reads: -1 (upset) to 1 (happy), 0 neutral.
+
+    Synchronous: it runs on the event loop as a message is accepted, so it must be pure CPU
+    work of about a millisecond (``walker_channels.sentiment.VaderScorer``); a scorer that
+    needs I/O (a model server) does not fit here. Never given an empty text.
+    """
+
+    def score(self, text: str) -> float:
+        """The score of ``text``, in ``[-1, 1]``."""
         ...
 
 
@@ -235,6 +268,110 @@ class InboundQueue(Protocol):
         ...
 
 
+AfterResponse = Callable[[], Awaitable[None]]
+"""Work a web adapter runs once the response is sent (its background-task mechanism)."""
+
+
+class Dispatcher(Protocol):
+    """Hands an accepted message to whatever answers it: a background task, a worker, a task
+    engine (Celery, taskiq).
+
+    A dispatch is only a hint: the :class:`InboundQueue` stays the record. A lost dispatch is
+    finished by the sweeper once the message's lease runs out, and a duplicate one is harmless
+    (the leased claim answers ``NOT_CLAIMED``), so a dispatcher need not be exactly-once.
+    """
+
+    async def dispatch(self, message_id: str, *, conversation: str) -> AfterResponse | None:
+        """Hand over the queued message ``message_id`` of ``conversation``.
+
+        Returns work for the web adapter to run after the response is sent (the background
+        dispatcher does), or ``None`` when the message was handed over already.
+        """
+        ...
+
+
+class ChannelWebhook(Protocol):
+    """A channel's inbound webhook: checks a request is the provider's, and parses it.
+
+    The web layer serves it at ``/api/v1/channels/{name}/webhook`` (GET and POST), then
+    accepts every message once and applies every delivery update. A request that is not the
+    provider's (bad or missing signature or secret) raises
+    :class:`~walker_channels.exceptions.InvalidSignature` (403), a malformed one
+    :class:`~walker_channels.exceptions.InvalidInput` (400).
+    """
+
+    async def receive(self, request: WebhookRequest, *, received_at: datetime) -> WebhookBatch:
+        """Verify ``request`` (fail closed) and return what it carried."""
+        ...
+
+
+Wake = Callable[[], None]
+"""Called when a message may be waiting (from any thread: it must only set a flag)."""
+
+
+class Wakeup(Protocol):
+    """Wake-ups for one inbox: an accepting process tells sleeping workers a message waits.
+
+    Only a hint: workers sweep every interval anyway, so a lost wake-up delays a message by at
+    most that interval.
+    """
+
+    async def notify(self, key: str) -> None:
+        """Wake the listeners: a message of conversation ``key`` waits (``key`` is never text)."""
+        ...
+
+    def listening(self, wake: Wake) -> AbstractAsyncContextManager[None]:
+        """Call ``wake`` on every wake-up while the block runs."""
+        ...
+
+
+@runtime_checkable
+class WakeupSource(Protocol):
+    """Optional for a set of stores: the wake-up of its inbox (``SqlStores`` has one: ``NOTIFY``
+    on PostgreSQL)."""
+
+    def wakeup(self) -> Wakeup:
+        """The wake-up every user of these stores shares."""
+        ...
+
+
+class ArrivalRecords(Protocol):
+    """How an inbound message becomes its records once its tenant and last session are known
+    (the service's rules, handed to an :class:`AcceptStore`)."""
+
+    @property
+    def channel(self) -> Channel:
+        """The channel the message came on."""
+        ...
+
+    @property
+    def participant(self) -> str:
+        """The sender's pseudonym."""
+        ...
+
+    def conversation_id(self, tenant_id: str) -> str:
+        """The conversation the message belongs to under ``tenant_id``."""
+        ...
+
+    def build(self, tenant_id: str, last: SessionMark | None) -> Arrival:
+        """The records to write, given the conversation's latest session (``None``: none)."""
+        ...
+
+
+class AcceptStore(Protocol):
+    """Records an inbound message: its conversation (and session), queue entry and inbound
+    event, all or nothing.
+
+    Duplicates are found by the inbound event's idempotency key: a message whose event is
+    stored already writes nothing. A change of a tenant's numbers is seen by the next accept
+    of every process (a cache is checked against the database, never trusted for a while).
+    """
+
+    async def accept(self, recipient: Address, records: ArrivalRecords) -> Admission:
+        """Resolve the tenant owning ``recipient`` and write ``records`` for it."""
+        ...
+
+
 class TenantResolver(Protocol):
     """Which tenant owns the address a message was sent to."""
 
@@ -273,6 +410,43 @@ class TenantRegistry(TenantResolver, Protocol):
 
     async def tenants(self) -> Sequence[str]:
         """The ids of the tenants that own at least one address, in order."""
+        ...
+
+
+class ConsentStore(Protocol):
+    """The suppression list: who opted out of a tenant's messages, per channel, by pseudonym."""
+
+    async def opt_out(self, record: OptOut) -> bool:
+        """Put ``record``'s person on the list; ``False`` (the first record kept) if there.
+
+        Must be atomic: of concurrent opt-outs of one person exactly one returns ``True``.
+        """
+        ...
+
+    async def opt_in(self, tenant_id: str, channel: Channel, participant: str) -> bool:
+        """Take the person off the list; ``False`` if they were not on it (atomic too)."""
+        ...
+
+    async def is_opted_out(self, tenant_id: str, channel: Channel, participant: str) -> bool:
+        """Whether the person is on the list."""
+        ...
+
+    async def opt_outs(
+        self, tenant_id: str, *, channel: Channel | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[OptOut]:
+        """The tenant's list (of one channel when given), newest first."""
+        ...
+
+
+class TenantSettingsStore(Protocol):
+    """Each tenant's own rules: consent keywords per language and the window fallback."""
+
+    async def get(self, tenant_id: str) -> TenantSettings:
+        """The tenant's settings; empty ones (the defaults apply) when none were saved."""
+        ...
+
+    async def save(self, settings: TenantSettings) -> None:
+        """Replace the tenant's settings with ``settings``, in one step."""
         ...
 
 

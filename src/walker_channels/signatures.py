@@ -8,6 +8,9 @@ against each spelling in :func:`walker_channels.urls.signed_url_candidates` (wit
 the default port, as received, escaped as twilio-node escapes it), every one of them a spelling
 an official Twilio SDK accepts. JSON webhooks sign the URL only and carry ``bodySHA256`` (hex
 SHA-256 of the raw body) in its query.
+
+Meta signs the raw body alone (``X-Hub-Signature-256``): :func:`compute_hub_signature`, which
+:mod:`walker_channels.meta` verifies and the test kit signs with.
 """
 
 from __future__ import annotations
@@ -146,3 +149,13 @@ def _verify_body_hash(parsed: ParseResult, body: str) -> None:
     actual = hashlib.sha256(body.encode()).hexdigest()
     if not hmac.compare_digest(actual.encode(), claimed[0].encode()):
         raise InvalidSignature("bodySHA256 does not match the request body")
+
+
+HUB_SIGNATURE_HEADER = "X-Hub-Signature-256"
+"""Meta's webhook signature header: ``sha256=`` and the hex HMAC-SHA256 of the raw body."""
+
+
+def compute_hub_signature(app_secret: str, body: bytes) -> str:
+    """The ``X-Hub-Signature-256`` value Meta sends for ``body``, keyed by the app secret."""
+    digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"

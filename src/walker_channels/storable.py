@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from walker_channels.exceptions import InvalidInput
 
@@ -36,6 +37,18 @@ def require_storable(texts: Iterable[str]) -> None:
     """Raise :class:`InvalidInput` (400) if any of ``texts`` has a character a store refuses."""
     if any(_UNSTORABLE.search(text) for text in texts):
         raise InvalidInput(UNSTORABLE_DETAIL)
+
+
+def storable_json(data: Any) -> Any:
+    """Parsed JSON ``data`` with :func:`storable` applied to every string, keys included (a
+    provider's webhook body is kept, not refused, when it holds such a character)."""
+    if isinstance(data, str):
+        return storable(data)
+    if isinstance(data, list):
+        return [storable_json(item) for item in data]
+    if isinstance(data, dict):
+        return {storable(key): storable_json(item) for key, item in data.items()}
+    return data
 
 
 def json_strings(data: object) -> Iterable[str]:

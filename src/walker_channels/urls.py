@@ -20,6 +20,15 @@ from urllib.parse import ParseResult, quote, unquote, urlparse, urlsplit
 from walker_channels.exceptions import ConfigurationError
 
 
+def api_base_url(value: str) -> str:
+    """A provider API's configured base URL, checked (absolute http(s), no query) and without
+    a trailing ``/``; raises ``ValueError`` (a settings validator's error)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise ValueError("must be an absolute http(s) URL without a query")
+    return value.rstrip("/")
+
+
 def public_request_url(
     request_url: str,
     headers: Mapping[str, str],

@@ -161,7 +161,7 @@ def test_stats_and_agent_analytics_count_the_conversation(app: Harness) -> None:
         (LOG, {"direction": "sideways"}, 422),
         (LOG, {"cursor": "not-a-cursor"}, 400),
         (LOG, {"tenant": "typo"}, 422),
-        (f"{ADMIN}/conversations/stats", {"channel": "pigeon"}, 422),
+        (f"{ADMIN}/conversations/stats", {"channel": "Pigeon post"}, 422),
         (QUEUE, {"offset": "-1"}, 422),
     ],
 )

@@ -154,7 +154,7 @@ async def test_an_unexpected_error_is_a_logged_500_that_says_nothing(
     async def broken(request: NeutralRequest, principal: Principal | None) -> NeutralResponse:
         raise RuntimeError("database password is hunter2")
 
-    endpoint = Endpoint("broken", "GET", "/broken", Access.TWILIO, broken, "Broken", "test")
+    endpoint = Endpoint("broken", "GET", "/broken", Access.PROVIDER, broken, "Broken", "test")
     api = HttpApi([endpoint], WebConfig())
     request = NeutralRequest(method="GET", url="http://testserver/broken", headers=Headers())
 

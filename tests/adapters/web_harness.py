@@ -26,10 +26,11 @@ from walker_channels import SIGNATURE_HEADER, Channel, Principal
 from walker_channels.agents import echo_agent
 from walker_channels.app import Services, Settings, build_services
 from walker_channels.models import AgentRequest, BriefMetric
-from walker_channels.ports import AgentRunner
+from walker_channels.ports import AgentRunner, Dispatcher
 from walker_channels.services import ServiceConfig
 from walker_channels.services.email import StaticBriefData
 from walker_channels.sql import SqlStores
+from walker_channels.telemetry import Telemetry
 from walker_channels.testing import RecordingTransport, TwilioSigner
 from walker_channels.web.console import SESSION_COOKIE
 from walker_channels_fastapi import create_router
@@ -195,13 +196,17 @@ def build_test_services(
     agent: AgentRunner | None = ECHO,
     service_config: ServiceConfig | None = None,
     twilio_api: str | None = None,
+    dispatcher: Dispatcher | None = None,
+    telemetry: Telemetry | None = None,
     **overrides: Any,
 ) -> tuple[Services, RecordingTransport, RecordingTransport]:
     """Services on a SQLite file with the test tenants, recording transports, the echo agent
     (``agent=None``: the agent ``build_services`` builds from the settings, e.g. Langflow).
 
     With ``twilio_api`` (a Twilio-like server's base URL) the real Twilio transports send
-    WhatsApp and SMS there, from ``NUMBER_A``, instead of the recording ones."""
+    WhatsApp and SMS there, from ``NUMBER_A``, instead of the recording ones. ``dispatcher``
+    replaces the built-in one ``walker_webhook_processing`` picks; ``telemetry`` gets the
+    flow's spans and metrics."""
     defaults: dict[str, Any] = {
         "walker_database_url": f"sqlite+aiosqlite:///{database}",
         "walker_pseudonym_key": PSEUDONYM_KEY,
@@ -235,6 +240,8 @@ def build_test_services(
         email_transport=email,
         brief_data=StaticBriefData([BriefMetric(label="Replies sent", value=42)]),
         on_start=[seed_tenants],
+        dispatcher=dispatcher,
+        telemetry=telemetry,
     )
     return services, whatsapp, email
 
@@ -253,12 +260,19 @@ def running_app(
     agent: AgentRunner | None = ECHO,
     service_config: ServiceConfig | None = None,
     prefix: str = "",
+    dispatcher: Dispatcher | None = None,
+    telemetry: Telemetry | None = None,
     **overrides: Any,
 ) -> Iterator[Harness]:
     """Serve fresh services through ``adapter`` (below ``prefix``); settings ``overrides`` by
     field name."""
     services, whatsapp, email = build_test_services(
-        database, agent=agent, service_config=service_config, **overrides
+        database,
+        agent=agent,
+        service_config=service_config,
+        dispatcher=dispatcher,
+        telemetry=telemetry,
+        **overrides,
     )
     with ExitStack() as stack:
         run: Callable[[Callable[[], Awaitable[object]]], object]

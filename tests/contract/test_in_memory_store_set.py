@@ -131,7 +131,7 @@ async def test_the_services_answer_a_whatsapp_message_over_the_in_memory_set() -
             "Body": "hello",
         }
         message = parse_inbound_form(form, received_at=datetime.now(UTC))
-        assert await services.conversations.accept(message) is AcceptOutcome.ACCEPTED
+        assert (await services.conversations.accept(message)).outcome is AcceptOutcome.ACCEPTED
         assert await services.conversations.process(message.provider_message_id) is (
             ProcessOutcome.REPLIED
         )

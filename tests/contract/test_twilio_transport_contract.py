@@ -25,7 +25,7 @@ async def server() -> AsyncIterator[TwilioLikeServer]:
 class TestTwilioTransport(MessageTransportContract):
     @pytest.fixture
     async def transport(
-        self, server: TwilioLikeServer, channel: Channel
+        self, server: TwilioLikeServer, channel: Channel, twilio_http_client: str
     ) -> AsyncIterator[TwilioTransport]:
         config = TwilioConfig(
             account_sid=ACCOUNT_SID,
@@ -33,6 +33,7 @@ class TestTwilioTransport(MessageTransportContract):
             api_base_url=server.base_url,
             channel=channel,
             sender="+14155550100",
+            http_client=twilio_http_client,
         )
         async with TwilioTransport(config) as transport:
             yield transport

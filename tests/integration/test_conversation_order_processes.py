@@ -54,7 +54,7 @@ async def test_two_workers_never_overlap_a_conversation_and_keep_its_order(
     web = conversations(stores, Log(str(log)))
     for turn in range(PER_PERSON):
         for person in range(len(PEOPLE)):
-            assert await web.accept(message(person, turn)) is AcceptOutcome.ACCEPTED
+            assert (await web.accept(message(person, turn))).outcome is AcceptOutcome.ACCEPTED
     await stores.dispose()
 
     assert await asyncio.to_thread(run_workers, 2, url, schema or "", log) == [0, 0]

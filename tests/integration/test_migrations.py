@@ -120,6 +120,11 @@ async def _hitl_by_name(engine: AsyncEngine, names: dict[str, str]) -> dict[str,
     return {names[row.id]: row.hitl for row in rows}
 
 
+def _row_at_0001(event: ConversationEvent) -> dict[str, Any]:
+    """The row of ``event`` without the columns later revisions added (0011: ``sentiment``)."""
+    return {key: value for key, value in event_row(event).items() if key != "sentiment"}
+
+
 async def test_0002_keeps_hitl_for_agent_outcomes_only_and_its_downgrade_restores_it(
     engine: AsyncEngine,
 ) -> None:
@@ -130,7 +135,7 @@ async def test_0002_keeps_hitl_for_agent_outcomes_only_and_its_downgrade_restore
     before["escalated"] = True
     await upgrade(engine, "0001")
     async with engine.begin() as conn:
-        rows = [{**event_row(e), "hitl": before[name]} for name, e in sends.items()]
+        rows = [{**_row_at_0001(e), "hitl": before[name]} for name, e in sends.items()]
         await conn.execute(sa.insert(events), rows)
     await upgrade(engine)
     assert await _hitl_by_name(engine, names) == {

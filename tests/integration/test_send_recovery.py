@@ -64,7 +64,7 @@ class Kit:
 
 
 @pytest.fixture
-async def kit() -> AsyncIterator[Kit]:
+async def kit(twilio_http_client: str) -> AsyncIterator[Kit]:
     async with TwilioLikeServer(clock=FixedClock(T0)) as server:
         config = TwilioConfig(
             account_sid=ACCOUNT_SID,
@@ -73,6 +73,7 @@ async def kit() -> AsyncIterator[Kit]:
             sender=BUSINESS,
             channel=Channel.SMS,
             retry=RetrySettings(attempts=1),
+            http_client=twilio_http_client,
         )
         async with TwilioTransport(config) as transport:
             yield Kit(server, transport)

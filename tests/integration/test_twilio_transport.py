@@ -76,9 +76,10 @@ def waits() -> list[float]:
 
 @pytest.fixture
 async def make_transport(
-    server: TwilioLikeServer, waits: list[float]
+    server: TwilioLikeServer, waits: list[float], twilio_http_client: str
 ) -> AsyncIterator[MakeTransport]:
-    """Transports on the loopback server whose waits are recorded instead of slept."""
+    """Transports on the loopback server whose waits are recorded instead of slept, over each
+    HTTP client."""
     built: list[TwilioTransport] = []
 
     async def record(seconds: float) -> None:
@@ -91,6 +92,7 @@ async def make_transport(
             "api_base_url": server.base_url,
             "sender": BUSINESS,
             "read_timeout": 2.0,
+            "http_client": twilio_http_client,
             **overrides,
         }
         transport = TwilioTransport(TwilioConfig(**settings), sleep=record)
@@ -215,7 +217,7 @@ async def test_the_message_sender_wins_over_the_configured_one(
     assert server.received[0].field("From") == "whatsapp:+14155550199"
 
 
-async def test_an_api_key_authenticates_as_the_key() -> None:
+async def test_an_api_key_authenticates_as_the_key(twilio_http_client: str) -> None:
     async with TwilioLikeServer(auth_user=API_KEY_SID, auth_token="key-secret") as server:
         config = TwilioConfig(
             account_sid=ACCOUNT_SID,
@@ -223,6 +225,7 @@ async def test_an_api_key_authenticates_as_the_key() -> None:
             auth_token="key-secret",
             api_base_url=server.base_url,
             sender=BUSINESS,
+            http_client=twilio_http_client,
         )
         async with TwilioTransport(config) as transport:
             await transport.send(whatsapp())
@@ -501,7 +504,9 @@ async def test_an_unreachable_server_is_retried_then_a_retryable_transport_error
     assert waits == [1.0, 2.0]
 
 
-async def test_no_more_than_max_in_flight_requests_reach_the_server_at_once() -> None:
+async def test_no_more_than_max_in_flight_requests_reach_the_server_at_once(
+    twilio_http_client: str,
+) -> None:
     async with TwilioLikeServer(latency=0.05) as server:
         config = TwilioConfig(
             account_sid=ACCOUNT_SID,
@@ -509,6 +514,7 @@ async def test_no_more_than_max_in_flight_requests_reach_the_server_at_once() ->
             api_base_url=server.base_url,
             sender=BUSINESS,
             max_in_flight=4,
+            http_client=twilio_http_client,
         )
         async with TwilioTransport(config) as transport:
             results = await asyncio.gather(*(transport.send(whatsapp()) for _ in range(20)))
@@ -517,7 +523,9 @@ async def test_no_more_than_max_in_flight_requests_reach_the_server_at_once() ->
     assert len({result.provider_message_id for result in results}) == 20
 
 
-async def test_many_concurrent_sends_share_the_pooled_connections() -> None:
+async def test_many_concurrent_sends_share_the_pooled_connections(
+    twilio_http_client: str,
+) -> None:
     async with TwilioLikeServer(latency=0.02) as server:
         config = TwilioConfig(
             account_sid=ACCOUNT_SID,
@@ -525,6 +533,7 @@ async def test_many_concurrent_sends_share_the_pooled_connections() -> None:
             api_base_url=server.base_url,
             sender=BUSINESS,
             max_in_flight=8,
+            http_client=twilio_http_client,
         )
         async with TwilioTransport(config) as transport:
             for _ in range(3):

@@ -81,7 +81,7 @@ async def accept_as_the_web_process(database: Path, count: int) -> None:
         assert isinstance(web.stores, SqlStores)
         await web.stores.tenants.add_number("acme", f"whatsapp:{NUMBER}")
         for n in range(count):
-            assert await web.conversations.accept(message(n)) is AcceptOutcome.ACCEPTED
+            assert (await web.conversations.accept(message(n))).outcome is AcceptOutcome.ACCEPTED
     finally:
         await web.close()
 

@@ -200,6 +200,43 @@ async def test_a_redelivered_webhook_is_answered_once(world: World) -> None:
     assert len(world.of_type(InboundEvent)) == 1
 
 
+class FirstAppendHeld:
+    """The world's event store, whose first append waits until the test releases it."""
+
+    def __init__(self, events: InMemoryEventStore) -> None:
+        self._events = events
+        self.waiting = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._events, name)
+
+    async def append(self, event: Any) -> bool:
+        if not self.waiting.is_set():
+            self.waiting.set()
+            await self.release.wait()
+        return await self._events.append(event)
+
+
+async def test_two_deliveries_of_a_message_at_once_leave_it_queued_and_answered_once(
+    world: World,
+) -> None:
+    held = FirstAppendHeld(world.events)
+    world.events = held  # type: ignore[assignment]  # the same store, one append held
+    service = world.service()
+
+    # The first delivery queued the message and is recording it when the second arrives.
+    first = asyncio.create_task(service.accept(whatsapp()))
+    await held.waiting.wait()
+    second = await service.accept(whatsapp())
+    held.release.set()
+    outcomes = {(await first).outcome, second.outcome}
+
+    assert outcomes == {AcceptOutcome.ACCEPTED, AcceptOutcome.DUPLICATE}
+    assert await service.process("SM" + "1" * 32) is ProcessOutcome.REPLIED
+    assert len(world.transport.sent) == 1
+
+
 async def test_ten_concurrent_deliveries_of_one_webhook_give_one_agent_run_and_one_reply(
     world: World,
 ) -> None:
@@ -373,7 +410,7 @@ async def test_a_message_to_an_unknown_number_gets_the_configured_notice_once(
 async def test_a_message_accepted_before_a_crash_is_answered_once_by_recovery(
     world: World,
 ) -> None:
-    assert await world.service().accept(whatsapp()) is AcceptOutcome.ACCEPTED
+    assert (await world.service().accept(whatsapp())).outcome is AcceptOutcome.ACCEPTED
     # The worker dies here. A new process starts after the lease ran out.
     world.clock.advance(world.config.processing_lease + timedelta(seconds=1))
 
@@ -465,7 +502,7 @@ async def test_a_crash_between_queueing_and_recording_loses_nothing(world: World
 
 
 async def test_accepting_does_not_run_the_agent(world: World) -> None:
-    assert await world.service().accept(whatsapp()) is AcceptOutcome.ACCEPTED
+    assert (await world.service().accept(whatsapp())).outcome is AcceptOutcome.ACCEPTED
 
     assert world.agent.requests == []
     assert list(world.queue.items) == ["SM" + "1" * 32]

@@ -17,7 +17,15 @@ import walker_channels
 
 CORE = Path(__file__).resolve().parents[2] / "src" / "walker_channels"
 WEB_FRAMEWORKS = frozenset({"fastapi", "starlette", "flask", "werkzeug", "uvicorn"})
-EXTRAS = ("sqlalchemy", "jinja2", "aiosmtplib", "fastapi", "flask")
+EXTRAS = (
+    "sqlalchemy",
+    "jinja2",
+    "aiosmtplib",
+    "fastapi",
+    "flask",
+    "vaderSentiment",
+    "opentelemetry",
+)
 DYNAMIC_IMPORTS = frozenset({"import_module", "__import__"})
 
 
@@ -94,13 +102,15 @@ def _top_level_modules() -> list[Path]:
 
 # Which package may import which (docs/architecture.md draws it). The pure layer is every
 # top-level module and the models package: it imports nothing of the others.
-PROVIDERS = frozenset({"twilio", "email", "agents", "sql"})
+PROVIDERS = frozenset({"twilio", "email", "agents", "sql", "meta", "telegram", "sentiment"})
 MAY_IMPORT: dict[str, frozenset[str]] = {
     "pure": frozenset(),
     **{provider: frozenset() for provider in PROVIDERS},
     "services": frozenset(),
     "testing": frozenset({"services"}),
-    "app": frozenset({"services", *PROVIDERS}),
+    "dispatch": frozenset({"services"}),
+    "contrib": frozenset({"app", "dispatch", "services"}),
+    "app": frozenset({"services", "dispatch", *PROVIDERS}),
     "web": frozenset({"app", "services", "twilio"}),
     "cli": frozenset({"app", "services", *PROVIDERS}),
 }

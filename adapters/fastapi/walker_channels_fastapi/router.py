@@ -103,7 +103,7 @@ def _caller_dependency(
     endpoint: Endpoint, principal: PrincipalDependency | None
 ) -> PrincipalDependency:
     # Twilio's endpoints never ask the host who calls: its auth might refuse Twilio outright.
-    if principal is None or endpoint.access is Access.TWILIO:
+    if principal is None or endpoint.access is Access.PROVIDER:
         return _anonymous
     return principal
 

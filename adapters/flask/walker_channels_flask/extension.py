@@ -105,7 +105,7 @@ class WalkerChannels:
         """The view functions of the Twilio webhooks, which carry a signature instead of a
         CSRF token: ``for view in WalkerChannels.webhook_views(app): csrf.exempt(view)``."""
         state: _State = app.extensions[EXTENSION_KEY]
-        names = [e.name for e in state.api.endpoints if e.access is Access.TWILIO]
+        names = [e.name for e in state.api.endpoints if e.access is Access.PROVIDER]
         return [app.view_functions[f"{EXTENSION_KEY}.{name}"] for name in names]
 
     @staticmethod
@@ -162,7 +162,7 @@ def _view(endpoint: Endpoint, **path_params: str) -> flask.Response:
 
 def _caller(state: _State, endpoint: Endpoint) -> Principal | None:
     # Twilio's endpoints never ask the host who calls: its auth might refuse Twilio outright.
-    if state.principal is None or endpoint.access is Access.TWILIO:
+    if state.principal is None or endpoint.access is Access.PROVIDER:
         return None
     return state.principal()
 

@@ -17,7 +17,19 @@ from walker_channels.app.config import WebConfig, WebhookProcessing
 from walker_channels.app.runtime import EmailServices, Lifecycle, Services, StartHook, StoreSet
 from walker_channels.app.settings import Settings
 from walker_channels.app.sweeper import Sweeper
+from walker_channels.app.wakeup import wakeup_for
+from walker_channels.channels import (
+    DEFAULT_ADDRESS_RULES,
+    DEFAULT_SERVICE_WINDOWS,
+    ChannelSpec,
+    any_address,
+)
 from walker_channels.clock import SystemClock
+from walker_channels.dispatch import (
+    BackgroundDispatcher,
+    InlineDispatcher,
+    PollingDispatcher,
+)
 from walker_channels.exceptions import ConfigurationError
 from walker_channels.models import Channel
 from walker_channels.ports import (
@@ -25,9 +37,13 @@ from walker_channels.ports import (
     BriefDataSource,
     ChannelEvents,
     Clock,
+    Dispatcher,
     MessageTransport,
+    Pacer,
+    SentimentScorer,
 )
 from walker_channels.services import (
+    ConsentService,
     ConversationService,
     DeliveryTracker,
     HandoffService,
@@ -37,6 +53,7 @@ from walker_channels.services import (
     ReviewService,
     ServiceConfig,
 )
+from walker_channels.telemetry import Telemetry, default_telemetry
 
 
 def build_services(
@@ -55,6 +72,10 @@ def build_services(
     web_config: WebConfig | None = None,
     events_hooks: ChannelEvents | None = None,
     on_start: Sequence[StartHook] = (),
+    dispatcher: Dispatcher | None = None,
+    channels: Sequence[ChannelSpec] = (),
+    telemetry: Telemetry | None = None,
+    sentiment: SentimentScorer | None = None,
 ) -> Services:
     """Build the services; every keyword replaces the part the settings would have built.
 
@@ -63,26 +84,58 @@ def build_services(
     ``email_transport``) is. ``on_start`` hooks run, after the migrations, when the services
     start (seed a tenant's number, say); each gets the services. ``events_hooks`` hears
     drafts, handoffs, failed deliveries and messages (see :class:`ChannelEvents`).
+    ``dispatcher`` gets every message a webhook accepts (a task engine's, say); without one,
+    ``WALKER_WEBHOOK_PROCESSING`` picks a built-in (:mod:`walker_channels.dispatch`).
+    ``channels`` adds channels (or replaces a built-in one): each spec's webhook is served at
+    ``/api/v1/channels/{name}/webhook`` and its transport answers on it.
+    ``telemetry`` traces and counts the flow (default: OpenTelemetry's global providers).
+    ``sentiment`` scores inbound messages (default: the one ``WALKER_SENTIMENT`` names, if any).
     """
     settings = settings if settings is not None else Settings()
     config = service_config or settings.service_config()
     lifecycle = Lifecycle()
+    telemetry = telemetry or default_telemetry()
     clock = clock or SystemClock()
     stores = stores or _sql_stores(settings, lifecycle, migrate=settings.walker_migrate_on_start)
     agent = agent or _langflow_agent(settings, lifecycle)
     transports = _transports(
         settings, lifecycle, whatsapp=whatsapp_transport, sms=sms_transport, email=email_transport
     )
+    configured = [
+        spec
+        for spec in (_meta_channel(settings, lifecycle), _telegram_channel(settings, lifecycle))
+        if spec is not None
+    ]
+    specs = _channel_specs(transports, [*configured, *channels])
+    consent = ConsentService(
+        config=config,
+        store=stores.consent,
+        settings=stores.tenant_settings,
+        events=stores.events,
+        clock=clock,
+    )
     sender = OutboundSender(
-        transports=transports,
+        transports={name: spec.transport for name, spec in specs.items()},
+        service_windows={
+            name: spec.service_window for name, spec in specs.items() if spec.service_window
+        },
         ledger=stores.ledger,
         clock=clock,
         config=config,
         hooks=events_hooks,
+        tenant_pacer=_tenant_pacer(settings, lifecycle),
+        telemetry=telemetry,
+        consent=consent,
     )
     # Reviewer emails hear drafts and handoffs, which the sender itself never reports.
     events_hooks = _with_reviewer_emails(settings, sender, events_hooks)
-    proactive = ProactiveSender(config=config, events=stores.events, sender=sender, clock=clock)
+    proactive = ProactiveSender(
+        config=config,
+        events=stores.events,
+        sender=sender,
+        clock=clock,
+        tenant_settings=stores.tenant_settings,
+    )
     handoff = HandoffService(
         config=config,
         conversations=stores.conversations,
@@ -98,6 +151,8 @@ def build_services(
         sender=sender,
         clock=clock,
         hooks=events_hooks,
+        telemetry=telemetry,
+        tenant_settings=stores.tenant_settings,
     )
     conversations = ConversationService(
         config=config,
@@ -111,6 +166,10 @@ def build_services(
         conversations=stores.conversations,
         handoff=handoff,
         hooks=events_hooks,
+        telemetry=telemetry,
+        sentiment=sentiment if sentiment is not None else _sentiment_scorer(settings),
+        consent=consent,
+        accepts=stores.accepts,
     )
     email = (
         _email(
@@ -130,6 +189,7 @@ def build_services(
     )
     for hook in on_start:
         lifecycle.starts(hook)
+    _observe_queue(lifecycle, telemetry, stores, clock)
     _sweep(
         settings,
         lifecycle,
@@ -139,13 +199,16 @@ def build_services(
         sender=sender,
         handoff=handoff,
     )
+    web = web_config or settings.web_config()
+    if dispatcher is None:
+        dispatcher = _builtin_dispatcher(web.webhook_processing, conversations, stores)
     return Services(
         config=config,
-        web=web_config or settings.web_config(),
+        web=web,
         clock=clock,
         stores=stores,
         agent=agent,
-        transports=transports,
+        channels=specs,
         sender=sender,
         conversations=conversations,
         review=review,
@@ -153,7 +216,9 @@ def build_services(
         delivery=DeliveryTracker(ledger=stores.ledger, events=stores.events, hooks=events_hooks),
         handoff=handoff,
         privacy=privacy,
+        dispatcher=dispatcher,
         email=email,
+        consent=consent,
         lifecycle=lifecycle,
     )
 
@@ -187,6 +252,7 @@ async def email_services(
             ledger=stores.ledger,
             clock=clock,
             config=config,
+            tenant_pacer=_tenant_pacer(settings, lifecycle),
         )
         email = _email(
             settings,
@@ -219,6 +285,28 @@ def _with_reviewer_emails(
     return emails if hooks is None else FanOut(hooks, emails)
 
 
+_LABELS = {Channel.WHATSAPP: "WhatsApp", Channel.SMS: "SMS", Channel.EMAIL: "email"}
+
+
+def _channel_specs(
+    transports: dict[Channel, MessageTransport], extra: Sequence[ChannelSpec]
+) -> dict[Channel, ChannelSpec]:
+    """The built-in channels that have a transport, then the host's (which may replace one)."""
+    specs = {
+        name: ChannelSpec(
+            name=name,
+            transport=transport,
+            label=_LABELS[name],
+            service_window=DEFAULT_SERVICE_WINDOWS.get(name),
+            address=DEFAULT_ADDRESS_RULES.get(name, any_address),
+        )
+        for name, transport in transports.items()
+    }
+    for spec in extra:
+        specs[spec.name] = spec
+    return specs
+
+
 def _transports(
     settings: Settings,
     lifecycle: Lifecycle,
@@ -233,6 +321,31 @@ def _transports(
     if email is not None or settings.smtp_host:
         transports[Channel.EMAIL] = email or _smtp(settings, lifecycle)
     return transports
+
+
+def _meta_channel(settings: Settings, lifecycle: Lifecycle) -> ChannelSpec | None:
+    """WhatsApp over Meta's Cloud API when ``META_WHATSAPP_TOKEN``, ``META_APP_SECRET`` and
+    ``META_PHONE_NUMBER_ID`` are set."""
+    config = settings.meta_config()
+    if config is None:
+        return None
+    from walker_channels.meta import MetaTransport, meta_channel
+
+    transport = MetaTransport(config)
+    lifecycle.closes(transport.aclose)
+    return meta_channel(config, transport=transport)
+
+
+def _telegram_channel(settings: Settings, lifecycle: Lifecycle) -> ChannelSpec | None:
+    """A Telegram bot when ``TELEGRAM_BOT_TOKEN`` is set."""
+    config = settings.telegram_config()
+    if config is None:
+        return None
+    from walker_channels.telegram import TelegramTransport, telegram_channel
+
+    transport = TelegramTransport(config)
+    lifecycle.closes(transport.aclose)
+    return telegram_channel(config, transport=transport)
 
 
 def _sql_stores(settings: Settings, lifecycle: Lifecycle, *, migrate: bool) -> StoreSet:
@@ -262,6 +375,14 @@ def _langflow_agent(settings: Settings, lifecycle: Lifecycle) -> AgentRunner:
     runner = LangflowRunner(config)
     lifecycle.closes(runner.aclose)
     return runner
+
+
+def _sentiment_scorer(settings: Settings) -> SentimentScorer | None:
+    if settings.walker_sentiment == "off":
+        return None
+    from walker_channels.sentiment import VaderScorer
+
+    return VaderScorer()
 
 
 def _twilio(settings: Settings, channel: Channel, lifecycle: Lifecycle) -> MessageTransport:
@@ -318,6 +439,45 @@ def _email(
             store=stores.schedules, briefs=briefs, clock=clock, lease=lease or DEFAULT_LEASE
         ),
     )
+
+
+def _tenant_pacer(settings: Settings, lifecycle: Lifecycle) -> Pacer | None:
+    """``WALKER_RATE_PER_TENANT``, counted in ``WALKER_RATE_LIMIT_STORAGE`` when it is set."""
+    rate, storage = settings.walker_rate_per_tenant, settings.walker_rate_limit_storage
+    if rate is None:
+        return None
+    if storage is not None and not storage.startswith(("redis://", "rediss://")):
+        raise ConfigurationError("WALKER_RATE_LIMIT_STORAGE must be a Redis URL: redis://host/db")
+    from walker_channels.twilio.pacing import TENANT_NAMESPACE, pacer_for
+
+    pacer = pacer_for(rate, storage, namespace=TENANT_NAMESPACE)
+    lifecycle.closes(pacer.aclose)
+    return pacer
+
+
+def _observe_queue(
+    lifecycle: Lifecycle, telemetry: Telemetry, stores: StoreSet, clock: Clock
+) -> None:
+    """The queue gauges read this inbox while the services run (on their loop)."""
+
+    async def watch(_: Services) -> None:
+        telemetry.watch_queue(stores.inbox, clock)
+
+    async def unwatch() -> None:
+        telemetry.unwatch_queue(stores.inbox)
+
+    lifecycle.starts(watch)
+    lifecycle.closes(unwatch)
+
+
+def _builtin_dispatcher(
+    processing: WebhookProcessing, conversations: ConversationService, stores: StoreSet
+) -> Dispatcher:
+    if processing is WebhookProcessing.INLINE:
+        return InlineDispatcher(conversations)
+    if processing is WebhookProcessing.QUEUE:
+        return PollingDispatcher(wakeup_for(stores))
+    return BackgroundDispatcher(conversations)
 
 
 def _sweep(

@@ -14,13 +14,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from walker_channels.app.config import WebConfig
+from walker_channels.channels import ChannelSpec
 from walker_channels.models import Channel
 from walker_channels.ports import (
+    AcceptStore,
     AgentRunner,
     ApprovalStore,
     BriefScheduleStore,
     Clock,
+    ConsentStore,
     ConversationStore,
+    Dispatcher,
     EventStore,
     InboundQueue,
     MessageTransport,
@@ -28,8 +32,10 @@ from walker_channels.ports import (
     OutboundLedger,
     PrivacyStore,
     TenantResolver,
+    TenantSettingsStore,
 )
 from walker_channels.services import (
+    ConsentService,
     ConversationService,
     DeliveryTracker,
     HandoffService,
@@ -75,6 +81,11 @@ class StoreSet(Protocol):
         ...
 
     @property
+    def accepts(self) -> AcceptStore:
+        """Writes an accepted message's conversation, queue entry and event together."""
+        ...
+
+    @property
     def tenants(self) -> TenantResolver:
         """Which tenant owns a receiving number."""
         ...
@@ -97,6 +108,16 @@ class StoreSet(Protocol):
     @property
     def privacy(self) -> PrivacyStore:
         """Erasure of one person's data, and the retention purge."""
+        ...
+
+    @property
+    def consent(self) -> ConsentStore:
+        """Who opted out of which tenant's messages, per channel."""
+        ...
+
+    @property
+    def tenant_settings(self) -> TenantSettingsStore:
+        """Each tenant's consent keywords and window fallback."""
         ...
 
 
@@ -163,8 +184,8 @@ class Services:
     clock: Clock
     stores: StoreSet
     agent: AgentRunner
-    transports: Mapping[Channel, MessageTransport]
-    """Every channel's transport (email included when configured)."""
+    channels: Mapping[Channel, ChannelSpec]
+    """Every channel served: its transport, rules and webhook (email included when configured)."""
     sender: OutboundSender
     conversations: ConversationService
     review: ReviewService
@@ -172,8 +193,17 @@ class Services:
     delivery: DeliveryTracker
     privacy: PrivacyService
     handoff: HandoffService
+    dispatcher: Dispatcher
+    """Gets every message a webhook accepts (:mod:`walker_channels.dispatch`)."""
     email: EmailServices | None = None
+    consent: ConsentService | None = None
+    """The suppression list and its changes (opt-outs, opt-ins, the admin's lifts)."""
     lifecycle: Lifecycle = field(default_factory=Lifecycle, repr=False)
+
+    @property
+    def transports(self) -> Mapping[Channel, MessageTransport]:
+        """Every channel's transport."""
+        return {name: spec.transport for name, spec in self.channels.items()}
 
     @property
     def closed(self) -> bool:

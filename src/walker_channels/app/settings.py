@@ -22,14 +22,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from walker_channels.app.config import DEFAULT_MAX_BODY_BYTES, WebConfig, WebhookProcessing
 from walker_channels.exceptions import ConfigurationError
+from walker_channels.meta.config import DEFAULT_GRAPH_BASE_URL, DEFAULT_GRAPH_VERSION
 from walker_channels.models import Channel, EscalationReason
 from walker_channels.routing import RoutingPolicy
-from walker_channels.services.config import ServiceConfig
-from walker_channels.twilio.config import DEFAULT_API_BASE_URL
+from walker_channels.services.config import SentimentAction, ServiceConfig
+from walker_channels.telegram.config import DEFAULT_API_BASE_URL as TELEGRAM_API_BASE_URL
+from walker_channels.twilio.config import DEFAULT_API_BASE_URL, HttpClientName
 
 if TYPE_CHECKING:
     from walker_channels.agents import LangflowConfig
     from walker_channels.email import SmtpConfig
+    from walker_channels.meta import MetaConfig
+    from walker_channels.telegram import TelegramConfig
     from walker_channels.twilio import TwilioConfig
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./walker-channels.db"
@@ -58,6 +62,9 @@ class Settings(BaseSettings):
     """Webhook shared key for HMAC-SHA256 signed webhooks (optional)."""
     twilio_rate_per_sender: float | None = Field(default=None, gt=0, le=10_000)
     """At most this many sends per second from one sender number (unset: no limit)."""
+    twilio_http_client: HttpClientName = "auto"
+    """The Twilio transport's HTTP stack: ``httpx``, ``aiohttp`` (the ``aiohttp`` extra), or
+    ``auto``: aiohttp when installed, else httpx."""
 
     walker_database_url: str | None = None
     """The database; unset: :data:`DEFAULT_DATABASE_URL` for servers, an error for ``db``."""
@@ -90,8 +97,12 @@ class Settings(BaseSettings):
     walker_migrate_on_start: bool = True
     """Run the database migrations when the services start."""
     walker_rate_limit_storage: str | None = None
-    """A Redis URL where every process counts ``TWILIO_RATE_PER_SENDER`` together; unset:
-    each process holds it alone (needs the ``ratelimit`` extra)."""
+    """A Redis URL where every process counts ``TWILIO_RATE_PER_SENDER`` and
+    ``WALKER_RATE_PER_TENANT`` together; unset: each process holds them alone (needs the
+    ``ratelimit`` extra)."""
+    walker_rate_per_tenant: float | None = Field(default=None, gt=0, le=10_000)
+    """At most this many sends per second from one tenant, on every channel together (unset:
+    no limit); a send over it waits for its turn."""
     walker_email_templates: str | None = None
     """A directory of the host's own email templates (added to the built-in ones)."""
     walker_console_path: str = "/console"
@@ -114,6 +125,12 @@ class Settings(BaseSettings):
     walker_handoff_reasons: str | None = None
     """Comma-separated escalation reasons (``agent_error,agent_timeout``) that also hand the
     conversation to a human."""
+    walker_sentiment: Literal["off", "vader"] = "off"
+    """Score each inbound message's sentiment: ``vader`` (the ``sentiment`` extra) or ``off``."""
+    walker_sentiment_threshold: float = Field(default=-0.5, ge=-1.0, le=1.0)
+    """A message scoring below this gets ``WALKER_SENTIMENT_ACTION``."""
+    walker_sentiment_action: SentimentAction = SentimentAction.ESCALATE
+    """``escalate`` (the reply goes to review) or ``handoff`` (a human takes the conversation)."""
 
     langflow_base_url: str | None = None
     langflow_api_key: SecretStr | None = None
@@ -136,6 +153,27 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "starttls"
     smtp_timeout: float = Field(default=30.0, gt=0, le=600)
     smtp_retries: int = Field(default=2, ge=0, le=10)
+
+    meta_whatsapp_token: SecretStr | None = None
+    """The Cloud API access token (a system user's); with the app secret and the phone number
+    id it serves the ``meta-whatsapp`` channel."""
+    meta_app_secret: SecretStr | None = None
+    """The Meta app's secret: every webhook POST is signed with it."""
+    meta_verify_token: SecretStr | None = None
+    """What Meta's subscription check must send (``hub.verify_token``); unset: refused."""
+    meta_phone_number_id: str | None = None
+    """The business phone number's id at Meta: what replies go from and the tenant maps."""
+    meta_graph_base_url: str = DEFAULT_GRAPH_BASE_URL
+    meta_graph_version: str = DEFAULT_GRAPH_VERSION
+    meta_templates: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Content SID -> Meta template, as JSON: ``{"HX...": {"name": "order_update",
+    "language": "en_US"}}``."""
+
+    telegram_bot_token: SecretStr | None = None
+    """BotFather's token (``<bot id>:<secret>``); unset: no Telegram channel."""
+    telegram_webhook_secret: SecretStr | None = None
+    """The ``secret_token`` Telegram sends with every update; unset: every update is refused."""
+    telegram_api_base_url: str = TELEGRAM_API_BASE_URL
 
     def __init__(self, **values: Any) -> None:
         """Read the environment (and ``_env_file``, when given); ``values`` win over both.
@@ -185,6 +223,8 @@ class Settings(BaseSettings):
             handoff_keywords=frozenset(_comma_separated(self.walker_handoff_keywords)),
             handoff_reasons=self._handoff_reasons(),
             handoff_idle_timeout=_seconds_or_none(self.walker_handoff_idle_timeout),
+            sentiment_threshold=self.walker_sentiment_threshold,
+            sentiment_action=self.walker_sentiment_action,
         )
 
     def _handoff_reasons(self) -> frozenset[EscalationReason]:
@@ -227,6 +267,7 @@ class Settings(BaseSettings):
                 status_callback=self._status_callback(channel),
                 rate_per_sender=self.twilio_rate_per_sender,
                 rate_limit_storage=self.walker_rate_limit_storage,
+                http_client=self.twilio_http_client,
             ),
         )
 
@@ -272,6 +313,45 @@ class Settings(BaseSettings):
             ),
         )
 
+    def meta_config(self) -> MetaConfig | None:
+        """The Meta WhatsApp channel's settings; ``None`` unless the token, the app secret and
+        the phone number id are all set."""
+        from walker_channels.meta import MetaConfig
+
+        if not (self.meta_whatsapp_token and self.meta_app_secret and self.meta_phone_number_id):
+            return None
+        token, secret = self.meta_whatsapp_token, self.meta_app_secret
+        return _validated(
+            _META_VARIABLES,
+            lambda: MetaConfig.model_validate(
+                {
+                    "access_token": token,
+                    "app_secret": secret,
+                    "verify_token": self.meta_verify_token,
+                    "phone_number_id": self.meta_phone_number_id,
+                    "graph_base_url": self.meta_graph_base_url,
+                    "graph_version": self.meta_graph_version,
+                    "templates": self.meta_templates,
+                }
+            ),
+        )
+
+    def telegram_config(self) -> TelegramConfig | None:
+        """The Telegram channel's settings; ``None`` when ``TELEGRAM_BOT_TOKEN`` is not set."""
+        from walker_channels.telegram import TelegramConfig
+
+        if self.telegram_bot_token is None:
+            return None
+        token = self.telegram_bot_token
+        return _validated(
+            _TELEGRAM_VARIABLES,
+            lambda: TelegramConfig(
+                bot_token=token,
+                webhook_secret=self.telegram_webhook_secret,
+                api_base_url=self.telegram_api_base_url,
+            ),
+        )
+
     def _status_callback(self, channel: Channel) -> str | None:
         if channel is Channel.WHATSAPP and self.walker_status_callback_url:
             return self.walker_status_callback_url
@@ -280,6 +360,11 @@ class Settings(BaseSettings):
         return self.walker_public_url.rstrip("/") + STATUS_CALLBACK_PATHS[channel]
 
 
+_TELEGRAM_VARIABLES = {
+    "bot_token": "TELEGRAM_BOT_TOKEN",
+    "webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+    "api_base_url": "TELEGRAM_API_BASE_URL",
+}
 _SMTP_VARIABLES = {
     "host": "SMTP_HOST",
     "port": "SMTP_PORT",
@@ -306,6 +391,15 @@ _LANGFLOW_VARIABLES = {
     "confidence_path": "LANGFLOW_CONFIDENCE_PATH",
     "content_component": "LANGFLOW_CONTENT_COMPONENT",
     "timeout": "WALKER_AGENT_TIMEOUT",
+}
+_META_VARIABLES = {
+    "access_token": "META_WHATSAPP_TOKEN",
+    "app_secret": "META_APP_SECRET",
+    "verify_token": "META_VERIFY_TOKEN",
+    "phone_number_id": "META_PHONE_NUMBER_ID",
+    "graph_base_url": "META_GRAPH_BASE_URL",
+    "graph_version": "META_GRAPH_VERSION",
+    "templates": "META_TEMPLATES",
 }
 
 

@@ -5,15 +5,20 @@ process, the message stays queued under a lease, and the loop picks it up once t
 out. In ``walker-channels worker`` it is the worker: with ``WALKER_WEBHOOK_PROCESSING=queue``
 the web processes only accept, and the worker answers. One process or many: the queue's
 leases and the approvals' compare-and-set keep them from doing anything twice.
+
+Given a :class:`~walker_channels.ports.Wakeup`, an idle loop sweeps at once when woken (an
+accepting process notified it) instead of waiting out its interval, which stays the safety
+net for wake-ups that were lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
+from contextlib import AsyncExitStack, suppress
 
 from walker_channels.failures import failure_report
+from walker_channels.ports import Wakeup
 from walker_channels.services import (
     ConversationService,
     HandoffService,
@@ -27,7 +32,7 @@ logger = logging.getLogger("walker_channels.app.sweeper")
 
 class Sweeper:
     """``process_pending`` and ``expire_due`` in batches: again at once while there was work,
-    else after ``interval`` seconds."""
+    else after ``interval`` seconds or when ``wakeup`` wakes it, whichever comes first."""
 
     def __init__(
         self,
@@ -39,6 +44,7 @@ class Sweeper:
         privacy: PrivacyService | None = None,
         sender: OutboundSender | None = None,
         handoff: HandoffService | None = None,
+        wakeup: Wakeup | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("the sweep interval must be positive")
@@ -49,6 +55,9 @@ class Sweeper:
         self._privacy = privacy
         self._sender = sender
         self._handoff = handoff
+        self._wakeup = wakeup
+        self._woken = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -63,6 +72,13 @@ class Sweeper:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+
+    def wake(self) -> None:
+        """Sweep at once if idle (or once more after the pass under way); from any thread."""
+        loop = self._loop
+        if loop is not None:
+            with suppress(RuntimeError):  # the loop closed: nothing is left to wake
+                loop.call_soon_threadsafe(self._woken.set)
 
     async def sweep(self) -> bool:
         """One pass: finish pending messages, then apply the expiry policy to overdue drafts.
@@ -85,7 +101,16 @@ class Sweeper:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep until ``stop`` is set; a pass under way is finished first."""
+        self._loop = asyncio.get_running_loop()
+        async with AsyncExitStack() as listening:
+            if self._wakeup is not None:
+                await listening.enter_async_context(self._wakeup.listening(self.wake))
+            await self._loop_until(stop)
+
+    async def _loop_until(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before the pass: a wake-up during it means one more pass at once.
+            self._woken.clear()
             try:
                 busy = await self.sweep()
             except Exception as exc:
@@ -96,5 +121,12 @@ class Sweeper:
                 )
                 busy = False
             if not busy:
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._interval)
+                await self._idle(stop)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._woken.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self._interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()

@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "walker_channels.cli.retention",
     "walker_channels.cli.tenants",
     "walker_channels.cli.twilio",
+    "walker_channels.cli.telegram",
 )
 """The core's command modules, each with ``register(subparsers)``."""
 ENTRY_POINT_GROUP = "walker_channels.cli"

@@ -1,4 +1,5 @@
-"""``walker-channels tenants add|list|map-number|unmap-number``: who owns which number.
+"""``walker-channels tenants add|list|map-number|unmap-number``: who owns which number
+(and, in :mod:`~walker_channels.cli.tenant_settings`, each tenant's consent settings).
 
 A tenant exists while it owns a number (there is no separate list of tenants), so ``add``
 creates a tenant by mapping its first number. Numbers are typed as Twilio writes ``To``:
@@ -15,6 +16,7 @@ import asyncio
 import sys
 from typing import Any
 
+from walker_channels.cli import tenant_settings
 from walker_channels.exceptions import ConfigurationError, Conflict, WalkerError
 
 
@@ -26,12 +28,15 @@ def register(subparsers: Any) -> None:
     listing = actions.add_parser("list", help="print every tenant and its numbers")
     mapping = actions.add_parser("map-number", help="give a number to a tenant")
     unmapping = actions.add_parser("unmap-number", help="release a tenant's number")
+    settings = tenant_settings.register(actions)
     for action in (add, mapping, unmapping):
         action.add_argument("tenant_id", help="the tenant's id")
-        action.add_argument("number", help="whatsapp:+E164 (WhatsApp) or +E164 (SMS)")
+        action.add_argument(
+            "number", help="whatsapp:+E164 (WhatsApp), +E164 (SMS) or <channel>:<id> (telegram:...)"
+        )
     for action in (add, mapping):
         action.add_argument("--user", dest="user_id", help="the user the number belongs to")
-    for action in (add, listing, mapping, unmapping):
+    for action in (add, listing, mapping, unmapping, *settings):
         action.add_argument("--url", help="database URL (default: WALKER_DATABASE_URL)")
         action.set_defaults(handler=_handle)
 
@@ -63,6 +68,8 @@ async def _run(args: argparse.Namespace, url: str) -> list[str]:
     from walker_channels.sql import Database, SqlTenantResolver, create_engine
 
     command = args.tenants_command
+    if command in tenant_settings.COMMANDS:
+        return await tenant_settings.run(args, url)
     number = parse_address(args.number) if command != "list" else None
     db = Database(create_engine(url))
     registry = SqlTenantResolver(db)

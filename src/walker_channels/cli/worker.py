@@ -6,6 +6,10 @@ and expire overdue drafts. SIGINT or SIGTERM stops a worker once the batch it is
 is done. ``--app package.module:factory`` runs the host's own services (its agent, stores and
 transports) instead of those built from the environment; ``WALKER_WORKER_CONCURRENCY`` (or
 ``--batch``) bounds how many messages one worker answers at once.
+
+On PostgreSQL a worker ``LISTEN``s for the wake-up the web processes ``NOTIFY`` when they
+accept a message, and sweeps at once; ``--idle`` is then only the safety net. On SQLite the
+workers of other processes are not woken: they find new messages every ``--idle`` seconds.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ def register(subparsers: Any) -> None:
         "--idle",
         type=_positive(float),
         default=DEFAULT_IDLE_SECONDS,
-        help="seconds to wait when the queue is empty",
+        help="seconds to wait when the queue is empty and no wake-up came",
     )
     worker.add_argument(
         "--app",
@@ -80,6 +84,7 @@ async def run_worker(
     """
     from walker_channels.app.settings import Settings
     from walker_channels.app.sweeper import Sweeper
+    from walker_channels.app.wakeup import wakeup_for
 
     # The worker sweeps itself; the web processes' recovery loop is not needed here.
     settings = Settings(walker_sweep_interval=0)
@@ -92,6 +97,7 @@ async def run_worker(
         batch=batch,
         privacy=services.privacy,
         sender=services.sender,
+        wakeup=wakeup_for(services.stores),
     )
     stop = stop or _stopped_by_signals()
     try:

@@ -11,9 +11,17 @@ from walker_channels.models.approvals import (
     RiskLevel,
     SlaStatus,
 )
+from walker_channels.models.arrivals import Admission, Arrival
 from walker_channels.models.auth import Principal
 from walker_channels.models.base import AwareDatetime, JsonObject
 from walker_channels.models.briefs import BriefMetric, CampaignUpdate
+from walker_channels.models.consent import (
+    ConsentKeywords,
+    ConsentSource,
+    FallbackTemplate,
+    OptOut,
+    TenantSettings,
+)
 from walker_channels.models.conversations import (
     Conversation,
     ConversationMode,
@@ -33,6 +41,8 @@ from walker_channels.models.events import (
     HandoffStartedEvent,
     HumanReplyEvent,
     InboundEvent,
+    OptedInEvent,
+    OptedOutEvent,
     OutboundEvent,
     OutboundFailedEvent,
     RejectedEvent,
@@ -43,6 +53,7 @@ from walker_channels.models.inputs import RequestDate, RequestDatetime
 from walker_channels.models.messages import (
     Address,
     Channel,
+    ConsentAction,
     DeliveryStatus,
     DeliveryUpdate,
     EmailAttachment,
@@ -81,10 +92,12 @@ from walker_channels.models.outbound import (
 )
 from walker_channels.models.privacy import ErasureRecord, ErasureRequest, RetentionReport
 from walker_channels.models.schedules import BriefRunState, BriefSchedule
+from walker_channels.models.webhooks import WebhookBatch, WebhookReply, WebhookRequest
 
 __all__ = [
     "EVENT_ADAPTER",
     "Address",
+    "Admission",
     "AgentAnalytics",
     "AgentCount",
     "AgentReply",
@@ -92,6 +105,7 @@ __all__ = [
     "Approval",
     "ApprovalStatus",
     "ApprovedEvent",
+    "Arrival",
     "AwareDatetime",
     "BriefMetric",
     "BriefRunState",
@@ -99,6 +113,9 @@ __all__ = [
     "CampaignUpdate",
     "Channel",
     "ConfidenceBucket",
+    "ConsentAction",
+    "ConsentKeywords",
+    "ConsentSource",
     "Conversation",
     "ConversationEvent",
     "ConversationMode",
@@ -118,6 +135,7 @@ __all__ = [
     "EscalationReason",
     "EventType",
     "ExpiredEvent",
+    "FallbackTemplate",
     "HandoffEndedEvent",
     "HandoffStartedEvent",
     "HeldReply",
@@ -133,6 +151,9 @@ __all__ = [
     "LookupResult",
     "LookupVerdict",
     "Media",
+    "OptOut",
+    "OptedInEvent",
+    "OptedOutEvent",
     "OutboundEvent",
     "OutboundFailedEvent",
     "OutboundMessage",
@@ -158,5 +179,9 @@ __all__ = [
     "SlaStatus",
     "StatsQuery",
     "StructuredParts",
+    "TenantSettings",
+    "WebhookBatch",
+    "WebhookReply",
+    "WebhookRequest",
     "WhatsAppTemplate",
 ]

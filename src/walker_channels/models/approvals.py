@@ -27,6 +27,8 @@ class EscalationReason(StrEnum):
     AGENT_ERROR = "agent_error"
     AGENT_TIMEOUT = "agent_timeout"
     INVALID_REPLY = "invalid_reply"
+    NEGATIVE_SENTIMENT = "negative_sentiment"
+    """The person's message scored below the sentiment threshold (``docs/sentiment.md``)."""
 
 
 class ApprovalStatus(StrEnum):

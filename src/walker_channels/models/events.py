@@ -10,6 +10,7 @@ from pydantic import Field, TypeAdapter
 
 from walker_channels.models.approvals import EscalationReason, RiskLevel
 from walker_channels.models.base import AwareDatetime, Frozen, JsonObject
+from walker_channels.models.consent import ConsentSource
 from walker_channels.models.messages import Channel, DeliveryStatus
 
 
@@ -27,6 +28,8 @@ class EventType(StrEnum):
     HANDOFF_STARTED = "handoff_started"
     HUMAN_REPLY = "human_reply"
     HANDOFF_ENDED = "handoff_ended"
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
 
 
 class Direction(StrEnum):
@@ -66,6 +69,8 @@ class InboundEvent(_Event):
     direction: ClassVar[Direction] = Direction.INBOUND
     text: str = ""
     media_count: int = Field(default=0, ge=0)
+    sentiment: float | None = Field(default=None, ge=-1.0, le=1.0)
+    """How the text reads, from -1 (upset) to 1 (happy); ``None`` without a scorer or text."""
 
 
 class _AgentOutcome(_Event):
@@ -170,6 +175,22 @@ class HandoffEndedEvent(_HandoffEvent):
     by: str
 
 
+class OptedOutEvent(_Event):
+    """The person opted out of the tenant's messages on this channel (``source`` says how)."""
+
+    type: Literal[EventType.OPTED_OUT] = EventType.OPTED_OUT
+    source: ConsentSource
+
+
+class OptedInEvent(_Event):
+    """The person's opt-out was lifted (a START-style keyword, or an operator)."""
+
+    type: Literal[EventType.OPTED_IN] = EventType.OPTED_IN
+    source: ConsentSource
+    by: str | None = None
+    """The operator who lifted it (``source`` ``admin``)."""
+
+
 ConversationEvent = Annotated[
     InboundEvent
     | OutboundEvent
@@ -181,7 +202,9 @@ ConversationEvent = Annotated[
     | DeliveryStatusEvent
     | HandoffStartedEvent
     | HumanReplyEvent
-    | HandoffEndedEvent,
+    | HandoffEndedEvent
+    | OptedOutEvent
+    | OptedInEvent,
     Field(discriminator="type"),
 ]
 """Any conversation event, discriminated by ``type``."""

@@ -2,20 +2,77 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any, ClassVar
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, GetCoreSchemaHandler, model_validator
+from pydantic_core import core_schema
 
 from walker_channels.models.base import AwareDatetime, Frozen
 
 
-class Channel(StrEnum):
-    """A channel people reach an agent on."""
+class Channel(str):
+    """The name of a channel people reach an agent on: ``whatsapp``, ``sms``, ``email``, or
+    one a host registers (:class:`~walker_channels.channels.ChannelSpec`).
 
-    WHATSAPP = "whatsapp"
-    SMS = "sms"
-    EMAIL = "email"
+    A channel is data, not a closed enum: a name of lower-case letters, digits and ``-`` (at
+    most 16), compared as the string it is. The built-in names are :attr:`WHATSAPP`,
+    :attr:`SMS` and :attr:`EMAIL`; :meth:`define` makes another one a constant that
+    ``Channel(name)`` then returns itself.
+    """
+
+    __slots__ = ()
+    WHATSAPP: ClassVar[Channel]
+    SMS: ClassVar[Channel]
+    EMAIL: ClassVar[Channel]
+    _defined: ClassVar[dict[str, Channel]] = {}
+
+    def __new__(cls, name: str) -> Channel:
+        """The channel called ``name``; raises :class:`ValueError` for an invalid name."""
+        if isinstance(name, Channel):
+            return name
+        if not isinstance(name, str) or not _CHANNEL_NAME.fullmatch(name):
+            raise ValueError(
+                "a channel name is 1 to 16 lower-case letters, digits or '-', "
+                "starting with a letter"
+            )
+        return cls._defined.get(name) or super().__new__(cls, name)
+
+    @classmethod
+    def define(cls, name: str) -> Channel:
+        """Make ``name`` a known channel: ``Channel(name)`` returns this same object after."""
+        channel = cls._defined.get(name) or cls(name)
+        cls._defined[name] = channel
+        return channel
+
+    @property
+    def value(self) -> str:
+        """The name as a plain string."""
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Channel({self.value!r})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Validated from (and serialised to) its name."""
+        return core_schema.no_info_after_validator_function(
+            cls,
+            core_schema.str_schema(pattern=_CHANNEL_NAME.pattern),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                str.__str__, when_used="json"
+            ),
+        )
+
+
+_CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+Channel.WHATSAPP = Channel.define("whatsapp")
+Channel.SMS = Channel.define("sms")
+Channel.EMAIL = Channel.define("email")
 
 
 class Address(Frozen):
@@ -126,6 +183,17 @@ class StructuredParts(Frozen):
         return {name: getattr(self, name) for name in StructuredParts.model_fields}
 
 
+class ConsentAction(StrEnum):
+    """What a message asks of the person's consent (a STOP- or START-style keyword)."""
+
+    STOP = "stop"
+    """Opt out: no more messages from this tenant on this channel."""
+    START = "start"
+    """Lift an earlier opt-out."""
+    HELP = "help"
+    """Ask how to opt out (the provider's opt-out handling answers it, or the agent does)."""
+
+
 class InboundMessage(StructuredParts):
     """A message a person sent, normalised from the provider's webhook.
 
@@ -143,6 +211,12 @@ class InboundMessage(StructuredParts):
     received_at: AwareDatetime
     raw: Mapping[str, str | tuple[str, ...]] = Field(default_factory=dict, repr=False)
     """Every field the provider sent, unknown ones included."""
+    opt_out_type: ConsentAction | None = None
+    """The provider's own reading of a consent keyword, which it answered already (Twilio
+    Advanced Opt-Out's ``OptOutType``); ``None`` when the provider did not say."""
+    sentiment: float | None = Field(default=None, ge=-1.0, le=1.0)
+    """The score ``ConversationService.accept`` gave the text (never the provider's):
+    it travels with the queued message to the worker that routes by it."""
 
 
 class WhatsAppTemplate(Frozen):

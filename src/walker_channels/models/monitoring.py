@@ -110,8 +110,12 @@ class ConversationStats(Frozen):
     escalated_total: int
     avg_response_ms: float | None
     p50_response_ms: float | None
+    """Median response time of the agent outcomes: an estimate within 0.5 % of the exact
+    (interpolated) percentile, from a 1 % log histogram (``metrics.response_percentiles``)."""
     p95_response_ms: float | None
+    """95th percentile response time, within 0.5 % as ``p50_response_ms``."""
     p99_response_ms: float | None
+    """99th percentile response time, within 0.5 % as ``p50_response_ms``."""
     confidence_buckets: tuple[ConfidenceBucket, ...]
     hitl_rate: float | None
     """Escalations over agent outcomes (the agent's own answers: ``walker_channels.metrics``)."""
@@ -127,6 +131,12 @@ class ConversationStats(Frozen):
     """Conversations handed to a human (``handoff_started`` events)."""
     human_replies_total: int = 0
     """Messages a human sent in a conversation they took over (``human_reply`` events)."""
+    opt_outs: int = 0
+    """People who opted out of a tenant's messages on a channel (``opted_out`` events)."""
+    opt_ins: int = 0
+    """Opt-outs lifted by a START-style keyword or an operator (``opted_in`` events)."""
+    avg_sentiment: float | None = None
+    """The mean sentiment score of the scored inbound messages (``walker_channels.metrics``)."""
 
 
 class AgentAnalytics(Frozen):
@@ -144,3 +154,6 @@ class AgentAnalytics(Frozen):
     """Conversations handed from this agent to a human."""
     human_replies: int = 0
     """Messages humans sent in the conversations taken from this agent."""
+    avg_sentiment: float | None = None
+    """The mean sentiment score of the scored inbound messages of the sessions this agent
+    answered in (``walker_channels.metrics``)."""

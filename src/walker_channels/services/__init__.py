@@ -12,19 +12,31 @@ composition root builds them once at start-up::
 
 from __future__ import annotations
 
-from walker_channels.services.config import DEFAULT_HOLDING_MESSAGE, ExpiryPolicy, ServiceConfig
+from walker_channels.services.config import (
+    DEFAULT_HOLDING_MESSAGE,
+    ExpiryPolicy,
+    SentimentAction,
+    ServiceConfig,
+)
+from walker_channels.services.consent import ConsentService
 from walker_channels.services.conversation import ConversationService
 from walker_channels.services.delivery import DeliveryTracker
 from walker_channels.services.handoff import IDLE_RELEASER, HandoffService
 from walker_channels.services.hooks import IgnoredEvents
 from walker_channels.services.outbound import OutboundSender
-from walker_channels.services.outcomes import AcceptOutcome, Handled, ProcessOutcome
+from walker_channels.services.outcomes import (
+    AcceptOutcome,
+    AcceptResult,
+    Handled,
+    ProcessOutcome,
+)
 from walker_channels.services.privacy import PrivacyService
 from walker_channels.services.proactive import ProactiveSender
 from walker_channels.services.review import EXPIRY_REVIEWER, ReviewService
 from walker_channels.services.review_items import ReviewDraft, ReviewItem, ReviewOutcome
 from walker_channels.services.send_policy import SendRecoveryPolicy
 from walker_channels.services.sending import SendContext, SendPurpose, SendReceipt
+from walker_channels.services.sentiment import SENTIMENT_HANDOFF_BY
 from walker_channels.services.transcripts import ConversationDetail, TranscriptEntry
 from walker_channels.services.unsettled import UnsettledSend
 
@@ -32,7 +44,10 @@ __all__ = [
     "DEFAULT_HOLDING_MESSAGE",
     "EXPIRY_REVIEWER",
     "IDLE_RELEASER",
+    "SENTIMENT_HANDOFF_BY",
     "AcceptOutcome",
+    "AcceptResult",
+    "ConsentService",
     "ConversationDetail",
     "ConversationService",
     "DeliveryTracker",
@@ -52,6 +67,7 @@ __all__ = [
     "SendPurpose",
     "SendReceipt",
     "SendRecoveryPolicy",
+    "SentimentAction",
     "ServiceConfig",
     "TranscriptEntry",
     "UnsettledSend",

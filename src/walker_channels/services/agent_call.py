@@ -23,6 +23,11 @@ class AgentTurn(Frozen):
     failure: EscalationReason | None = None
     response_time_ms: float
 
+    @property
+    def outcome(self) -> str:
+        """``reply``, or the failure's reason: how the turn ended (for telemetry)."""
+        return "reply" if self.reply is not None else str(self.failure or "agent_error")
+
 
 async def ask_agent(
     agent: AgentRunner, request: AgentRequest, *, time_limit: timedelta, clock: Clock

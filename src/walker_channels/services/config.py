@@ -31,6 +31,15 @@ class ExpiryPolicy(StrEnum):
     """Keep it pending and remind the reviewers (through the host's notifier) on every sweep."""
 
 
+class SentimentAction(StrEnum):
+    """What happens to a message that scores below ``sentiment_threshold``."""
+
+    ESCALATE = "escalate"
+    """The agent answers, and its reply goes to human review (``negative_sentiment``)."""
+    HANDOFF = "handoff"
+    """The conversation is handed to a human before the agent runs."""
+
+
 class ServiceConfig(Frozen):
     """Everything the services need besides their ports. Durations accept seconds or ISO 8601."""
 
@@ -71,6 +80,9 @@ class ServiceConfig(Frozen):
     handoff_idle_timeout: timedelta | None = timedelta(hours=1)
     """A human-mode conversation this long without a message either way goes back to the
     agent; ``None``: it stays with the human until released."""
+    sentiment_threshold: float = Field(default=-0.5, ge=-1.0, le=1.0)
+    """A message scoring below this (with a ``SentimentScorer``) gets ``sentiment_action``."""
+    sentiment_action: SentimentAction = SentimentAction.ESCALATE
 
     def agent_for(self, tenant_id: str) -> str | None:
         """The agent configured for ``tenant_id``, if any."""

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
 
 from walker_channels.exceptions import MessageRejected
 from walker_channels.failures import failure_report
@@ -14,8 +13,6 @@ from walker_channels.models import (
     AgentReply,
     AgentRequest,
     ApprovalStatus,
-    Channel,
-    Conversation,
     ConversationMode,
     EscalationReason,
     HeldReply,
@@ -26,8 +23,8 @@ from walker_channels.models import (
     OutboundState,
     QueuedInbound,
 )
-from walker_channels.models.ids import conversation_id_for
 from walker_channels.ports import (
+    AcceptStore,
     AgentRunner,
     ApprovalStore,
     ChannelEvents,
@@ -35,26 +32,31 @@ from walker_channels.ports import (
     ConversationStore,
     EventStore,
     InboundQueue,
+    SentimentScorer,
     TenantResolver,
 )
 from walker_channels.routing import Route, escalation_for_failure, route_reply
 from walker_channels.services.agent_call import ask_agent
 from walker_channels.services.bursts import merged_turn
 from walker_channels.services.config import ServiceConfig
+from walker_channels.services.consent import ConsentService
 from walker_channels.services.escalation import Escalator
 from walker_channels.services.handoff import HandoffService
 from walker_channels.services.hooks import Hooks
+from walker_channels.services.intake import MessageArrival, StoreAccept, inbound_event
 from walker_channels.services.keys import inbound_key, reply_part_cause
 from walker_channels.services.outbound import OutboundSender
 from walker_channels.services.outcomes import (
     REPLY_OUTCOMES,
     AcceptOutcome,
+    AcceptResult,
     Handled,
     ProcessOutcome,
 )
 from walker_channels.services.proactive import ProactiveSender
 from walker_channels.services.sending import SendContext, SendPurpose
-from walker_channels.sessions import session_id_for
+from walker_channels.services.sentiment import SENTIMENT_HANDOFF_BY, SentimentGuard
+from walker_channels.telemetry import Telemetry, default_telemetry, route_label, traced_step
 from walker_channels.texts import split_text
 
 log = logging.getLogger(__name__)
@@ -89,9 +91,20 @@ class ConversationService:
         conversations: ConversationStore,
         handoff: HandoffService | None = None,
         hooks: ChannelEvents | None = None,
+        telemetry: Telemetry | None = None,
+        sentiment: SentimentScorer | None = None,
+        accepts: AcceptStore | None = None,
+        consent: ConsentService | None = None,
     ) -> None:
-        """``handoff`` defaults to one over the same stores, sender and hooks."""
+        """``handoff`` defaults to one over the same stores, sender and hooks; ``sentiment``
+        scores each message on :meth:`accept` (none: no scores, no sentiment routing);
+        ``accepts`` writes an accepted message's records (default: one store after another;
+        the SQL stores' one transaction is ``SqlStores.accepts``); with ``consent``, STOP-style
+        keywords opt people out and their messages skip the agent."""
         self._config = config
+        self._accepts = accepts or StoreAccept(
+            tenants=tenants, conversations=conversations, events=events, queue=queue
+        )
         self._conversations = conversations
         self._handoff = handoff or HandoffService(
             config=config,
@@ -102,6 +115,11 @@ class ConversationService:
             hooks=hooks,
         )
         self._hooks = Hooks(hooks)
+        self._telemetry = telemetry or default_telemetry()
+        self._consent = consent
+        self._sentiment = SentimentGuard(
+            sentiment, threshold=config.sentiment_threshold, action=config.sentiment_action
+        )
         self._tenants = tenants
         self._events = events
         self._queue = queue
@@ -119,39 +137,50 @@ class ConversationService:
 
     async def handle(self, message: InboundMessage) -> Handled:
         """Accept ``message`` and, if it is new, process it at once."""
-        accepted = await self.accept(message)
+        accepted = (await self.accept(message)).outcome
         if accepted is not AcceptOutcome.ACCEPTED:
             return Handled(accepted=accepted)
         processed = await self.process(message.provider_message_id)
         return Handled(accepted=accepted, processed=processed)
 
-    async def accept(self, message: InboundMessage) -> AcceptOutcome:
-        """Record ``message`` once (by its provider id) and queue it for the agent."""
+    @traced_step(
+        "accept",
+        lambda self, message: {
+            "channel": message.channel,
+            "message_id": message.provider_message_id,
+        },
+        outcome=lambda result: result.outcome,
+    )
+    async def accept(self, message: InboundMessage) -> AcceptResult:
+        """Record ``message`` once (by its provider id) and queue it for the agent.
+
+        The result carries the queue entry's id and conversation key for a dispatcher.
+        """
+        # Scored here, before anything is stored: the score rides on the queued message.
+        message = self._sentiment.scored(message)
         participant = self._config.pseudonym(message.sender.value)
-        tenant_id = await self._tenants.resolve(message.recipient)
-        if tenant_id is None:
-            return await self._accept_unknown(message, participant)
-        conversation = await self._note(tenant_id, message, participant)
-        item = QueuedInbound(
-            id=message.provider_message_id,
-            message=message,
-            tenant_id=tenant_id,
-            session_id=conversation.session_id or "",
-            conversation=conversation.id,
-            enqueued_at=self._clock.now(),
+        arrival = MessageArrival(
+            message, participant, self._clock.now(), self._config.session_timeout
         )
-        # Queue first, record second: a crash in between leaves an entry that recovery finds
-        # (and process() records the inbound event then); the other order could lose it.
-        queued = await self._queue.enqueue(item)
-        event = self._inbound_event(item, participant)
-        if not await self._events.append(event):
-            if queued:
-                # Recorded before and no longer queued: answered already. Drop the new entry,
-                # or it would hold up the conversation's next message until a sweep.
-                await self._queue.complete(item.id)
-            return AcceptOutcome.DUPLICATE
+        # Tenant, conversation and session, queue entry and inbound event: one store call
+        # (one transaction on SQL); a message already queued or recorded writes nothing.
+        admission = await self._accepts.accept(message.recipient, arrival)
+        tenant_id = admission.tenant_id
+        self._telemetry.note(tenant_id=tenant_id)
+        if tenant_id is None:
+            unknown = await self._accept_unknown(message, participant)
+            return AcceptResult(outcome=unknown, message_id=message.provider_message_id)
+        if admission.arrival is None:
+            return AcceptResult(
+                outcome=AcceptOutcome.DUPLICATE,
+                message_id=message.provider_message_id,
+                conversation=arrival.conversation_id(tenant_id),
+            )
+        item, event = admission.arrival.item, admission.arrival.event
         await self._hooks.message_received(event)
-        return AcceptOutcome.ACCEPTED
+        return AcceptResult(
+            outcome=AcceptOutcome.ACCEPTED, message_id=item.id, conversation=item.conversation
+        )
 
     async def process(self, item_id: str) -> ProcessOutcome:
         """Claim the queued message ``item_id`` and answer it (or see that it was answered).
@@ -214,9 +243,18 @@ class ConversationService:
                 )
                 return
 
+    @traced_step(
+        "process",
+        lambda self, item: {
+            "tenant_id": item.tenant_id,
+            "channel": item.message.channel,
+            "message_id": item.id,
+        },
+    )
     async def _work(self, item: QueuedInbound) -> ProcessOutcome:
         async with self._lease_kept(item.id):
             turn = item
+            joined: Sequence[QueuedInbound] = ()
             if self._config.coalesce_bursts:
                 joined = await self._queue.gather(item.id)
                 for entry in joined:
@@ -226,6 +264,11 @@ class ConversationService:
             # recording.
             await self._record_inbound(item)
             outcome = await self._resume(turn)
+            if outcome is None and self._consent is not None:
+                messages = [item.message, *(entry.message for entry in joined)]
+                outcome = await self._consent.on_messages(
+                    item.tenant_id, messages, session_id=item.session_id
+                )
             if outcome is None:
                 outcome = await self._for_human(turn)
             if outcome is None:
@@ -274,11 +317,18 @@ class ConversationService:
     async def _answer(self, item: QueuedInbound) -> ProcessOutcome:
         if item.attempts > self._config.max_attempts:
             # Runs of this message keep dying: stop retrying the agent, let a human answer.
-            log.warning("message %s failed %d times; escalating", item.id, item.attempts - 1)
+            log.warning(
+                "message %s failed %d times; escalating",
+                item.id,
+                item.attempts - 1,
+                extra=self._telemetry.log_extra(),
+            )
             return await self._escalate(item, EscalationReason.AGENT_ERROR, None, None)
         limit = self._config.agent_timeout
-        turn = await ask_agent(
-            self._agent, self._request(item), time_limit=limit, clock=self._clock
+        turn = await self._telemetry.traced(
+            "agent",
+            ask_agent(self._agent, self._request(item), time_limit=limit, clock=self._clock),
+            outcome=lambda turn: turn.outcome,
         )
         if turn.reply is None:
             reason = turn.failure or EscalationReason.AGENT_ERROR
@@ -289,6 +339,8 @@ class ConversationService:
             tenant_id=item.tenant_id,
             agent_id=turn.reply.agent_id,
         )
+        route = self._sentiment.route(route, item.message)
+        self._telemetry.note(route=route_label(route), agent_id=turn.reply.agent_id)
         if turn.reply.metadata.get(HANDOFF_FLAG) is True:
             return await self._agent_handoff(item, turn.reply, turn.response_time_ms, route)
         if not route.send:
@@ -360,6 +412,7 @@ class ConversationService:
         response_time_ms: float | None,
     ) -> ProcessOutcome:
         route = why if isinstance(why, Route) else escalation_for_failure(why)
+        self._telemetry.note(reason=route.reason)
         await self._escalator.escalate(item, route, reply, response_time_ms)
         if route.reason in self._config.handoff_reasons:
             agent = reply.agent_id if reply else None
@@ -369,7 +422,8 @@ class ConversationService:
         return ProcessOutcome.ESCALATED
 
     async def _for_human(self, item: QueuedInbound) -> ProcessOutcome | None:
-        """``HUMAN`` while a human has the conversation; ``HANDED_OFF`` if the person asks."""
+        """``HUMAN`` while a human has the conversation; ``HANDED_OFF`` if the person asks, or
+        is upset and the sentiment action is ``handoff``."""
         conversation = await self._conversations.get(item.conversation)
         if conversation is None:
             return None  # queued before conversations were recorded: the agent answers
@@ -377,6 +431,13 @@ class ConversationService:
             return ProcessOutcome.HUMAN
         if self._config.asks_for_human(item.message.text):
             await self._handoff.start(item.conversation, by="person", reason="keyword")
+            return ProcessOutcome.HANDED_OFF
+        if self._sentiment.hands_off(item.message):
+            await self._handoff.start(
+                item.conversation,
+                by=SENTIMENT_HANDOFF_BY,
+                reason=EscalationReason.NEGATIVE_SENTIMENT.value,
+            )
             return ProcessOutcome.HANDED_OFF
         return None
 
@@ -405,6 +466,7 @@ class ConversationService:
             provider_message_id=message.provider_message_id,
             text=message.text,
             media_count=len(message.media),
+            sentiment=message.sentiment,
         )
         if not await self._events.append(event):
             return AcceptOutcome.DUPLICATE
@@ -433,51 +495,6 @@ class ConversationService:
             # Recorded as outbound-failed by the sender; the webhook still answers normally.
             return
 
-    async def _note(
-        self, tenant_id: str, message: InboundMessage, participant: str
-    ) -> Conversation:
-        """Record the message's conversation (upsert) with its session, renewed if inactive."""
-        key = conversation_id_for(tenant_id, message.channel.value, participant)
-        known = await self._conversations.get(key)
-        now = self._clock.now()
-        session = await self._session_for(tenant_id, message.channel, participant, known, now)
-        return await self._conversations.upsert(
-            Conversation(
-                id=key,
-                tenant_id=tenant_id,
-                channel=message.channel,
-                participant=participant,
-                address=message.sender,
-                reply_from=message.recipient.value,
-                mode_since=now,
-                last_inbound_at=message.received_at,
-                last_activity_at=message.received_at,
-                session_id=session,
-            )
-        )
-
-    async def _session_for(
-        self,
-        tenant_id: str,
-        channel: Channel,
-        participant: str,
-        known: Conversation | None,
-        now: datetime,
-    ) -> str:
-        # A conversation from before conversations were recorded: its events know the session.
-        if known is not None:
-            last = known.session()
-        else:
-            last = await self._events.last_session(tenant_id, channel, participant)
-        return session_id_for(
-            tenant_id,
-            channel,
-            participant,
-            last=last,
-            now=now,
-            timeout=self._config.session_timeout,
-        )
-
     def _request(self, item: QueuedInbound) -> AgentRequest:
         message = item.message
         return AgentRequest(
@@ -499,15 +516,4 @@ class ConversationService:
             await self._hooks.message_received(event)
 
     def _inbound_event(self, item: QueuedInbound, participant: str) -> InboundEvent:
-        message = item.message
-        return InboundEvent(
-            tenant_id=item.tenant_id,
-            channel=message.channel,
-            participant=participant,
-            occurred_at=message.received_at,
-            idempotency_key=inbound_key(item.id),
-            session_id=item.session_id,
-            provider_message_id=item.id,
-            text=message.text,
-            media_count=len(message.media),
-        )
+        return inbound_event(item, participant)

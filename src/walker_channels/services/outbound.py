@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from walker_channels.channels import DEFAULT_SERVICE_WINDOWS
 from walker_channels.exceptions import (
     ConfigurationError,
     Conflict,
     DeliveryUnknown,
     MessageRejected,
     NotFound,
+    RecipientOptedOut,
     TransportError,
 )
 from walker_channels.models import (
@@ -38,14 +40,17 @@ from walker_channels.ports import (
     Clock,
     MessageTransport,
     OutboundLedger,
+    Pacer,
     SendLookup,
     TextLimited,
 )
 from walker_channels.services.config import ServiceConfig
+from walker_channels.services.consent import ConsentService
 from walker_channels.services.hooks import Hooks
 from walker_channels.services.outbound_events import Failure, failed_event, sent_event, unpack
 from walker_channels.services.sending import SendContext, SendPurpose, SendReceipt
 from walker_channels.services.unsettled import UnsettledSend, unsettled_send
+from walker_channels.telemetry import Telemetry, default_telemetry, traced_step
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +61,8 @@ class OutboundSender:
     The ledger record is reserved before the transport is called: a retry or a second worker
     with the same key finds it and sends nothing. A send the provider refused (``failed``) may
     be tried again under the same key, since nothing went out; a send whose outcome is unknown
-    is marked so and never re-sent blindly.
+    is marked so and never re-sent blindly. With ``tenant_pacer`` each tenant's sends wait
+    for their turn (the per-tenant rate limit) just before the transport is called.
     """
 
     def __init__(
@@ -67,19 +73,31 @@ class OutboundSender:
         clock: Clock,
         config: ServiceConfig,
         hooks: ChannelEvents | None = None,
+        service_windows: Mapping[Channel, timedelta] | None = None,
+        tenant_pacer: Pacer | None = None,
+        telemetry: Telemetry | None = None,
+        consent: ConsentService | None = None,
     ) -> None:
+        """With ``consent``, sends to people who opted out are refused (see :meth:`send`)
+        and a provider's "unsubscribed" refusal puts the person on the list."""
         for channel, transport in transports.items():
-            if transport.channel is not channel:
+            if transport.channel != channel:
                 raise ConfigurationError(
                     f"the transport registered for {channel.value} sends on "
                     f"{transport.channel.value}"
                 )
         self._transports = dict(transports)
+        self._windows = dict(
+            DEFAULT_SERVICE_WINDOWS if service_windows is None else service_windows
+        )
         self._ledger = ledger
         self._clock = clock
         self._config = config
         self._policy = config.send_recovery
         self._hooks = Hooks(hooks)
+        self._tenant_pacer = tenant_pacer
+        self._telemetry = telemetry or default_telemetry()
+        self._consent = consent
 
     @property
     def channels(self) -> frozenset[Channel]:
@@ -91,10 +109,25 @@ class OutboundSender:
         transport = self._transports.get(channel)
         return transport.max_text_length if isinstance(transport, TextLimited) else None
 
+    def service_window(self, channel: Channel) -> timedelta | None:
+        """How long after the person's last message free text may go out on ``channel``
+        (``None``: any time; outside the window only a template)."""
+        return self._windows.get(channel)
+
     def participant(self, address: Address) -> str:
         """The pseudonym the events of a send to ``address`` record."""
         return self._config.pseudonym(address.value)
 
+    @traced_step(
+        "send",
+        lambda self, message, context: {
+            "tenant_id": context.tenant_id,
+            "channel": message.channel,
+            "purpose": context.purpose,
+            "send_key": context.key,
+        },
+        outcome=lambda receipt: "duplicate" if receipt.duplicate else receipt.state,
+    )
     async def send(self, message: OutboundMessage, context: SendContext) -> SendReceipt:
         """Send ``message`` under ``context.key`` unless that key was used already.
 
@@ -102,14 +135,25 @@ class OutboundSender:
         :meth:`~SendReceipt.raise_for_failure` raises them);
         :class:`~walker_channels.exceptions.MessageRejected` (refused before sending: the
         message itself is unusable) is recorded and then raised.
+        :class:`~walker_channels.exceptions.OptedOut` is raised, before anything is reserved,
+        for a send people start (:attr:`SendPurpose.needs_consent`) to a person who opted out.
         """
         key = context.key
         transport = self._transport_for(message.channel)
+        if context.tenant_id and context.purpose.needs_consent:
+            participant = self.participant(message.to)
+            await self.require_consent(context.tenant_id, message.channel, participant)
         keyed = message if message.idempotency_key else message.replace(idempotency_key=key)
         record = await self._reserve(key, keyed, context)
         if record is None:
             return await self._existing(key)
         return await self._attempt(transport, record, keyed, context)
+
+    async def require_consent(self, tenant_id: str, channel: Channel, participant: str) -> None:
+        """Raise :class:`~walker_channels.exceptions.OptedOut` if the person opted out of the
+        tenant's messages on ``channel`` (a flow's check before it commits to a send)."""
+        if self._consent is not None:
+            await self._consent.require(tenant_id, channel, participant)
 
     async def record(self, key: str) -> OutboundRecord | None:
         """The ledger record of ``key``, if a send was ever reserved under it."""
@@ -183,11 +227,14 @@ class OutboundSender:
         it is settled as sent and not sent again (the receipt says ``duplicate``). ``message``
         and ``context`` stand in for a payload the record no longer holds. Raises
         :class:`NotFound` for an unknown key and :class:`Conflict` for a send that went out
-        or is under way.
+        or is under way, :class:`~walker_channels.exceptions.OptedOut` for a person who opted
+        out since.
         """
         record = await self._ledger.get(key)
         if record is None:
             raise NotFound("no send with that key")
+        if _needs_consent(record):
+            await self.require_consent(record.tenant_id or "", record.channel, record.participant)
         stand_in = None
         if message is not None:
             stand_in = OutboundPayload(
@@ -254,6 +301,10 @@ class OutboundSender:
         context: SendContext | None,
     ) -> SendReceipt:
         try:
+            if self._tenant_pacer is not None and record.tenant_id:
+                # After the reservation: a crash while waiting leaves a pending record, which
+                # recovery settles (nothing was sent), like any other.
+                await self._tenant_pacer.wait_turn(record.tenant_id)
             result = await transport.send(message)
         except MessageRejected as exc:
             await self._failed(record, message, context, exc)
@@ -318,6 +369,8 @@ class OutboundSender:
         event = failed_event(record, message, context, at=now, failure=failure)
         if await self._ledger.settle(record.key, settlement, event=event) and not unknown:
             await self._hooks.delivery_failed(event)  # an unknown one may have gone out
+        if isinstance(exc, RecipientOptedOut) and self._consent and record.tenant_id:
+            await self._consent.unsubscribed(record.tenant_id, record.channel, record.participant)
         log.warning(
             "send %s %s: %s code=%s retryable=%s",
             record.key,
@@ -325,6 +378,7 @@ class OutboundSender:
             type(exc).__name__,
             code,
             retryable,
+            extra=self._telemetry.log_extra(),
         )
         receipt = SendReceipt(key=record.key, state=state, error_code=code, retryable=retryable)
         return receipt.with_error(exc) if isinstance(exc, TransportError) else receipt
@@ -406,16 +460,42 @@ class OutboundSender:
             log.warning("send %s cannot be retried: its message is no longer stored", record.key)
             return None
         transport = self._transport_for(record.channel)
+        if await self._opted_out_since(record):
+            return None
         if not await self._ledger.retry(record.key, at=self._clock.now(), attempts=record.attempts):
             return None
         again = record.replace(state=OutboundState.PENDING, attempts=record.attempts + 1)
         return await self._attempt(transport, again, message, context)
+
+    async def _opted_out_since(self, record: OutboundRecord) -> bool:
+        """A send waiting for a retry whose person opted out meanwhile: it stays failed, and
+        no sweep takes it up again."""
+        if self._consent is None or not _needs_consent(record) or not record.tenant_id:
+            return False
+        if not await self._consent.is_opted_out(
+            record.tenant_id, record.channel, record.participant
+        ):
+            return False
+        settlement = Settlement(
+            state=OutboundState.FAILED,
+            at=self._clock.now(),
+            expected=(OutboundState.FAILED,),
+            error_code=record.error_code,
+        )
+        await self._ledger.settle(record.key, settlement)
+        log.warning("send %s is not retried: the person opted out", record.key)
+        return True
 
     async def _require(self, key: str) -> OutboundRecord:
         record = await self._ledger.get(key)
         if record is None:
             raise NotFound("no send with that key")
         return record
+
+
+def _needs_consent(record: OutboundRecord) -> bool:
+    purpose = SendPurpose.of_key(record.key)
+    return record.tenant_id is not None and purpose is not None and purpose.needs_consent
 
 
 def _with_payload(record: OutboundRecord, stand_in: OutboundPayload | None) -> OutboundRecord:

@@ -19,6 +19,17 @@ class AcceptOutcome(StrEnum):
     """Sent to a number no tenant owns: recorded, and answered with the notice if configured."""
 
 
+class AcceptResult(Frozen):
+    """What :meth:`ConversationService.accept` did, and what a dispatcher needs to go on."""
+
+    outcome: AcceptOutcome
+    message_id: str
+    """The provider message id, which is also the queue entry id."""
+    conversation: str | None = None
+    """The conversation key (its order is kept by it); ``None`` when no tenant owns the
+    number the message was sent to."""
+
+
 class ProcessOutcome(StrEnum):
     """What :meth:`ConversationService.process` did with a queued message."""
 
@@ -35,6 +46,11 @@ class ProcessOutcome(StrEnum):
     """A human has the conversation: the message is recorded for them, the agent not run."""
     HANDED_OFF = "handed_off"
     """The person or the agent asked for a human: the conversation is in human mode now."""
+    OPTED_OUT = "opted_out"
+    """The person opted out (with this message or before): recorded, the agent not run."""
+    CONSENT_KEYWORD = "consent_keyword"
+    """A START-style keyword lifted an opt-out, or the provider answered the keyword itself
+    (Twilio's ``OptOutType``): recorded, the agent not run."""
 
 
 class Handled(Frozen):

@@ -13,6 +13,7 @@ from walker_channels.exceptions import (
     Conflict,
     InvalidInput,
     MessageRejected,
+    OptedOut,
     OutsideServiceWindow,
     StaleApproval,
 )
@@ -26,14 +27,22 @@ from walker_channels.models import (
     OutboundMessage,
     RejectedEvent,
     Scope,
+    WhatsAppTemplate,
 )
 from walker_channels.models.base import JsonObject
-from walker_channels.ports import ApprovalStore, ChannelEvents, Clock, EventStore
+from walker_channels.ports import (
+    ApprovalStore,
+    ChannelEvents,
+    Clock,
+    EventStore,
+    TenantSettingsStore,
+)
 from walker_channels.services.config import ExpiryPolicy, ServiceConfig
 from walker_channels.services.escalation import reply_recipient, reply_sender
 from walker_channels.services.hooks import Hooks
 from walker_channels.services.keys import decision_event_key
 from walker_channels.services.outbound import OutboundSender
+from walker_channels.services.proactive import fallback_template
 from walker_channels.services.review_items import (
     ReviewDraft,
     ReviewItem,
@@ -44,6 +53,7 @@ from walker_channels.services.review_items import (
 )
 from walker_channels.services.sending import SendContext, SendPurpose, SendReceipt
 from walker_channels.services.unsettled import UnsettledSend
+from walker_channels.telemetry import Telemetry, default_telemetry, traced_step
 from walker_channels.timing import service_window_open
 
 log = logging.getLogger(__name__)
@@ -64,7 +74,11 @@ class ReviewService:
         sender: OutboundSender,
         clock: Clock,
         hooks: ChannelEvents | None = None,
+        telemetry: Telemetry | None = None,
+        tenant_settings: TenantSettingsStore | None = None,
     ) -> None:
+        """With ``tenant_settings``, an approval after the service window closed sends the
+        tenant's fallback template (if it has one) instead of failing."""
         if config.expiry_policy is ExpiryPolicy.RENOTIFY and hooks is None:
             raise ConfigurationError(
                 "the renotify expiry policy needs event hooks (a ChannelEvents): pass hooks="
@@ -75,6 +89,8 @@ class ReviewService:
         self._sender = sender
         self._clock = clock
         self._hooks = Hooks(hooks)
+        self._telemetry = telemetry or default_telemetry()
+        self._tenant_settings = tenant_settings
 
     async def queue(
         self, scope: Scope, *, limit: int = 50, offset: int = 0
@@ -107,6 +123,7 @@ class ReviewService:
         last_inbound = await self._last_inbound(approval)
         return review_draft(approval, last_inbound, now=self._now(), config=self._config)
 
+    @traced_step("review", decision="approve", outcome=lambda outcome: outcome.status)
     async def approve(
         self,
         approval_id: str,
@@ -120,7 +137,8 @@ class ReviewService:
 
         Raises :class:`ApprovalNotFound` outside ``scope``, :class:`StaleApproval` when the
         person wrote again since the draft (unless ``override_stale``),
-        :class:`OutsideServiceWindow` when WhatsApp no longer allows free text, and
+        :class:`OutsideServiceWindow` when WhatsApp no longer allows free text (and the
+        tenant has no fallback template), :class:`OptedOut` when the person opted out, and
         :class:`AlreadyDecided` when another decision came first.
         """
         approval = await self._pending(approval_id, scope)
@@ -131,7 +149,8 @@ class ReviewService:
                 "the person wrote again after this draft was made; read the conversation, "
                 "then approve with override_stale to send it anyway, or reject it"
             )
-        self._require_window(approval, last_inbound)
+        await self._require_consent(approval)
+        template = await self._outside_window(approval, last_inbound, final)
         decided = await self._decide(approval, ApprovalStatus.APPROVED, reviewer, final)
         edited = text is not None and text != approval.proposed_text
         approved = ApprovedEvent(
@@ -141,10 +160,11 @@ class ReviewService:
         )
         if await self._events.append(approved):
             await self._hooks.draft_decided(decided)
-        receipt = await self._send(decided, final, SendPurpose.APPROVED)
+        receipt = await self._send(decided, final, SendPurpose.APPROVED, template=template)
         await self.forget_recipient(decided)
         return ReviewOutcome(approval_id=decided.id, status=decided.status, receipt=receipt)
 
+    @traced_step("review", decision="reject", outcome=lambda outcome: outcome.status)
     async def reject(
         self,
         approval_id: str,
@@ -158,6 +178,7 @@ class ReviewService:
         if fallback_text is not None:
             if not fallback_text.strip():
                 raise InvalidInput("the fallback text is empty: leave it out to send nothing")
+            await self._require_consent(approval)
             self._require_window(approval, await self._last_inbound(approval))
         decided = await self._decide(approval, ApprovalStatus.REJECTED, reviewer, None)
         rejected = RejectedEvent(
@@ -215,6 +236,16 @@ class ReviewService:
         """
         return await self._approvals.clear_recipient(approval.id)
 
+    @traced_step(
+        "review",
+        lambda self, approval: {
+            "approval_id": approval.id,
+            "tenant_id": approval.tenant_id,
+            "channel": approval.channel,
+            "decision": "expire",
+        },
+        outcome=lambda outcome: outcome.status if outcome else "already_decided",
+    )
     async def _expire(self, approval: Approval) -> ReviewOutcome | None:
         policy = self._config.expiry_policy
         data: JsonObject = {"policy": policy.value}
@@ -236,13 +267,16 @@ class ReviewService:
 
     async def _expiry_fallback(self, approval: Approval, data: JsonObject) -> SendReceipt | None:
         text = self._config.expiry_fallback_text
-        if not text or not _window_open(approval, await self._last_inbound(approval), self._now()):
-            data["fallback"] = "skipped: the WhatsApp service window is closed"
+        if not text or not self._window_open(approval, await self._last_inbound(approval)):
+            data["fallback"] = "skipped: the channel's service window is closed"
             return None
         try:
             return await self._send(approval, text, SendPurpose.EXPIRY_FALLBACK, hitl=False)
         except MessageRejected:
             data["fallback"] = "rejected by the transport"
+            return None
+        except OptedOut:
+            data["fallback"] = "skipped: the person opted out"
             return None
 
     async def _append_expired(self, approval: Approval, data: JsonObject) -> bool:
@@ -250,9 +284,11 @@ class ReviewService:
         return await self._events.append(ExpiredEvent(**fields, data=data))
 
     async def _pending(self, approval_id: str, scope: Scope) -> Approval:
+        self._telemetry.note(approval_id=approval_id)
         approval = await self._approvals.get(approval_id)
         if approval is None or not _visible(scope, approval.tenant_id):
             raise ApprovalNotFound("no approval with that id is visible to you")
+        self._telemetry.note(tenant_id=approval.tenant_id, channel=approval.channel)
         if approval.status is not ApprovalStatus.PENDING:
             raise AlreadyDecided(f"the approval is {approval.status.value} already")
         return approval
@@ -266,19 +302,34 @@ class ReviewService:
         return await self._approvals.decide(approval.id, decision)
 
     async def _send(
-        self, approval: Approval, text: str, purpose: SendPurpose, *, hitl: bool = True
+        self,
+        approval: Approval,
+        text: str,
+        purpose: SendPurpose,
+        *,
+        hitl: bool = True,
+        template: WhatsAppTemplate | None = None,
     ) -> SendReceipt:
-        message, context = self._message(approval, text, purpose, hitl=hitl)
-        return await self._sender.send(message, context)
+        message, context = self._message(approval, text, purpose, hitl=hitl, template=template)
+        receipt = await self._sender.send(message, context)
+        return receipt.model_copy(update={"fallback_template": True}) if template else receipt
 
     def _message(
-        self, approval: Approval, text: str, purpose: SendPurpose, *, hitl: bool = True
+        self,
+        approval: Approval,
+        text: str,
+        purpose: SendPurpose,
+        *,
+        hitl: bool = True,
+        template: WhatsAppTemplate | None = None,
     ) -> tuple[OutboundMessage, SendContext]:
+        """The send of ``text``, or of ``template`` (the window fallback) in its place."""
         message = OutboundMessage(
             channel=approval.channel,
             to=reply_recipient(approval),
             sender=reply_sender(approval),
-            text=text,
+            text=None if template else text,
+            template=template,
         )
         from_agent = purpose.from_agent
         context = SendContext(
@@ -289,6 +340,7 @@ class ReviewService:
             confidence=approval.confidence if from_agent else None,
             hitl=hitl,
             session_id=approval.session_id,
+            data={"fallback_template": True} if template else {},
         )
         return message, context
 
@@ -297,11 +349,34 @@ class ReviewService:
             approval.tenant_id, approval.channel, approval.participant
         )
 
+    def _window_open(self, approval: Approval, last_inbound: datetime | None) -> bool:
+        window = self._sender.service_window(approval.channel)
+        return window is None or service_window_open(last_inbound, self._now(), window)
+
+    async def _require_consent(self, approval: Approval) -> None:
+        # Before the decision: an approval that cannot be sent must stay pending.
+        channel, participant = approval.channel, approval.participant
+        await self._sender.require_consent(approval.tenant_id, channel, participant)
+
+    async def _outside_window(
+        self, approval: Approval, last_inbound: datetime | None, text: str
+    ) -> WhatsAppTemplate | None:
+        """``None`` within the window; outside it the tenant's fallback template, filled in
+        for ``text``, or :class:`OutsideServiceWindow` when it has none."""
+        if self._window_open(approval, last_inbound):
+            return None
+        settings, tenant_id = self._tenant_settings, approval.tenant_id
+        template = await fallback_template(settings, tenant_id, text, last_inbound)
+        if template is None:
+            self._require_window(approval, last_inbound)
+        return template
+
     def _require_window(self, approval: Approval, last_inbound: datetime | None) -> None:
-        if not _window_open(approval, last_inbound, self._now()):
+        if not self._window_open(approval, last_inbound):
             raise OutsideServiceWindow(
-                "more than 24 hours have passed since the person last wrote, so WhatsApp only "
-                "accepts an approved template now: reject this draft and send a template instead"
+                f"the {approval.channel.value} service window closed since the person last wrote "
+                "(WhatsApp: 24 hours), so only an approved template goes out now: reject this "
+                "draft and send a template instead"
             )
 
     def _now(self) -> datetime:
@@ -310,10 +385,6 @@ class ReviewService:
 
 def _visible(scope: Scope, tenant_id: str) -> bool:
     return scope.tenant_ids is None or tenant_id in scope.tenant_ids
-
-
-def _window_open(approval: Approval, last_inbound: datetime | None, now: datetime) -> bool:
-    return approval.channel is not Channel.WHATSAPP or service_window_open(last_inbound, now)
 
 
 def _final_text(approval: Approval, text: str | None) -> str:

@@ -52,6 +52,18 @@ class SendPurpose(StrEnum):
         return self in (SendPurpose.APPROVED, SendPurpose.FALLBACK)
 
     @property
+    def needs_consent(self) -> bool:
+        """Whether a person who opted out is spared this send: everything people start
+        (the agent is not run for them, so its replies and holding messages do not arise)."""
+        return self in (
+            SendPurpose.PROACTIVE,
+            SendPurpose.HUMAN,
+            SendPurpose.APPROVED,
+            SendPurpose.FALLBACK,
+            SendPurpose.EXPIRY_FALLBACK,
+        )
+
+    @property
     def key_prefix(self) -> str:
         """How the keys of this purpose's sends begin."""
         return f"{_PREFIXES[self]}:"
@@ -127,6 +139,9 @@ class SendReceipt(Frozen):
     provider_message_id: str | None = None
     error_code: str | None = None
     retryable: bool = False
+    fallback_template: bool = False
+    """The channel's service window had closed, so the tenant's fallback template went out
+    instead of the message asked for."""
     _error: TransportError | None = PrivateAttr(default=None)
 
     def with_error(self, error: TransportError) -> SendReceipt:

@@ -13,8 +13,10 @@ from __future__ import annotations
 from walker_channels.exceptions import MissingDependency
 
 try:
+    from walker_channels.sql.accepts import SqlAcceptStore
     from walker_channels.sql.approvals import SqlApprovalStore
     from walker_channels.sql.autogenerate import WALKER_TABLES, exclude_walker_tables
+    from walker_channels.sql.consent import SqlConsentStore, SqlTenantSettingsStore
     from walker_channels.sql.conversations import SqlConversationStore
     from walker_channels.sql.engine import Database, create_engine, database_url
     from walker_channels.sql.events import SqlEventStore
@@ -35,8 +37,10 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installe
 __all__ = [
     "WALKER_TABLES",
     "Database",
+    "SqlAcceptStore",
     "SqlApprovalStore",
     "SqlBriefScheduleStore",
+    "SqlConsentStore",
     "SqlConversationStore",
     "SqlEventStore",
     "SqlInboundQueue",
@@ -45,6 +49,7 @@ __all__ = [
     "SqlPrivacyStore",
     "SqlStores",
     "SqlTenantResolver",
+    "SqlTenantSettingsStore",
     "TenantNumber",
     "create_engine",
     "current_revision",

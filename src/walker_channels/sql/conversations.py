@@ -21,6 +21,7 @@ from walker_channels.models import (
     ConversationMode,
     ConversationQuery,
 )
+from walker_channels.sql.dialect import Insert
 from walker_channels.sql.engine import Database
 from walker_channels.sql.events import event_from_row
 from walker_channels.sql.scope import scope_filter
@@ -30,7 +31,8 @@ _c = conversations.c
 _e = events.c
 
 
-def _row(conversation: Conversation) -> dict[str, Any]:
+def conversation_row(conversation: Conversation) -> dict[str, Any]:
+    """The row that stores ``conversation``."""
     fields = conversation.model_dump(exclude={"address"})
     address = conversation.address
     return {**fields, "address": None if address is None else address.value}
@@ -48,6 +50,22 @@ def _later(column: sa.Column[Any], new: Any) -> sa.ColumnElement[Any]:
     return sa.case((new > column, new), else_=sa.func.coalesce(column, new))
 
 
+def upsert_statement(db: Database) -> Insert:
+    """Insert a conversation, or update its address, session and (moving forward) times."""
+    insert = db.dialect.insert(conversations)
+    new = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=[_c.id],
+        set_={
+            "address": new.address,
+            "reply_from": new.reply_from,
+            "session_id": new.session_id,
+            "last_inbound_at": _later(_c.last_inbound_at, new.last_inbound_at),
+            "last_activity_at": _later(_c.last_activity_at, new.last_activity_at),
+        },
+    )
+
+
 def _quiet_since(before: datetime) -> list[sa.ColumnElement[bool]]:
     return [
         _c.mode_since < before,
@@ -60,22 +78,11 @@ class SqlConversationStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        insert = db.dialect.insert(conversations)
-        new = insert.excluded
-        self._upsert = insert.on_conflict_do_update(
-            index_elements=[_c.id],
-            set_={
-                "address": new.address,
-                "reply_from": new.reply_from,
-                "session_id": new.session_id,
-                "last_inbound_at": _later(_c.last_inbound_at, new.last_inbound_at),
-                "last_activity_at": _later(_c.last_activity_at, new.last_activity_at),
-            },
-        ).returning(*conversations.c)
+        self._upsert = upsert_statement(db).returning(*conversations.c)
 
     async def upsert(self, conversation: Conversation) -> Conversation:
         """Insert the conversation, or update its address, session and times."""
-        stmt, row = self._upsert, _row(conversation)
+        stmt, row = self._upsert, conversation_row(conversation)
         stored = await self._db.run(
             lambda conn: conn.execute(stmt, row).mappings().one(), write=True
         )

@@ -47,6 +47,7 @@ def event_row(event: ConversationEvent) -> dict[str, Any]:
         "agent_id": getattr(event, "agent_id", None),
         "confidence": getattr(event, "confidence", None),
         "response_time_ms": getattr(event, "response_time_ms", None),
+        "sentiment": getattr(event, "sentiment", None),
         "hitl": event_hitl(event),
         "success": event_success(event),
         "is_error": event_is_error(event),
@@ -105,14 +106,33 @@ class SqlEventStore:
         self, tenant_id: str, channel: Channel, participant: str
     ) -> SessionMark | None:
         """The session id and time of this person's latest event that has a session."""
-        stmt = (
-            sa.select(events.c.session_id, events.c.occurred_at)
-            .where(*_person(tenant_id, channel, participant), events.c.session_id.is_not(None))
-            .order_by(events.c.occurred_at.desc(), events.c.id.desc())
-            .limit(1)
-        )
-        row = await self._db.run(lambda conn: conn.execute(stmt).first())
-        return None if row is None else SessionMark(session_id=row[0], last_at=row[1])
+        stmt, params = LAST_SESSION, person_params(tenant_id, channel, participant)
+        return await self._db.run(lambda conn: last_session(conn.execute(stmt, params).first()))
+
+
+LAST_SESSION = (
+    sa.select(events.c.session_id, events.c.occurred_at)
+    .where(
+        events.c.tenant_id == sa.bindparam("tenant_id"),
+        events.c.channel == sa.bindparam("channel"),
+        events.c.participant == sa.bindparam("participant"),
+        events.c.session_id.is_not(None),
+    )
+    .order_by(events.c.occurred_at.desc(), events.c.id.desc())
+    .limit(1)
+)
+"""A person's latest event with a session: one seek of ``(tenant, channel, participant,
+occurred_at)``, never a walk of the log (given the planner's statistics on SQLite)."""
+
+
+def person_params(tenant_id: str, channel: Channel, participant: str) -> dict[str, str]:
+    """The parameters of :data:`LAST_SESSION`."""
+    return {"tenant_id": tenant_id, "channel": channel.value, "participant": participant}
+
+
+def last_session(row: Sequence[Any] | None) -> SessionMark | None:
+    """The session mark a :data:`LAST_SESSION` row holds."""
+    return None if row is None else SessionMark(session_id=row[0], last_at=row[1])
 
 
 def _execute(stmt: sa.Executable, rows: Sequence[Mapping[str, Any]], conn: sa.Connection) -> None:

@@ -57,32 +57,39 @@ HEAD = ~sa.exists().where(_o.conversation == _q.conversation, _behind(_o, _q))
 """The entry is the oldest of its conversation (so no entry joined to another's turn is one)."""
 
 
+def enqueue_statement(db: Database) -> sa.Executable:
+    """``INSERT`` of a queue row, skipped (no row returned) when its id is queued already."""
+    insert = db.dialect.insert(inbound_queue).on_conflict_do_nothing(index_elements=[_q.id])
+    return insert.returning(_q.id)
+
+
+def queue_row(item: QueuedInbound) -> dict[str, Any]:
+    """The row that queues ``item``."""
+    return {
+        "id": item.id,
+        "tenant_id": item.tenant_id,
+        "session_id": item.session_id,
+        "conversation": item.conversation,
+        "message": item.message.model_dump(mode="json"),
+        "enqueued_at": item.enqueued_at,
+        "attempts": item.attempts,
+        "leased_until": None,
+        # SQL NULL, not JSON null: gather() tests for it.
+        "reply": sa.null() if item.reply is None else item.reply.model_dump(mode="json"),
+        "joined_to": None,
+    }
+
+
 class SqlInboundQueue:
     """An :class:`~walker_channels.ports.InboundQueue` on ``walker_inbound_queue``."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._insert = (
-            db.dialect.insert(inbound_queue)
-            .on_conflict_do_nothing(index_elements=[_q.id])
-            .returning(_q.id)
-        )
+        self._insert = enqueue_statement(db)
 
     async def enqueue(self, item: QueuedInbound) -> bool:
         """Add ``item``; ``False`` if an entry with its id exists."""
-        row = {
-            "id": item.id,
-            "tenant_id": item.tenant_id,
-            "session_id": item.session_id,
-            "conversation": item.conversation,
-            "message": item.message.model_dump(mode="json"),
-            "enqueued_at": item.enqueued_at,
-            "attempts": item.attempts,
-            "leased_until": None,
-            # SQL NULL, not JSON null: gather() tests for it.
-            "reply": sa.null() if item.reply is None else item.reply.model_dump(mode="json"),
-            "joined_to": None,
-        }
+        row = queue_row(item)
         stmt = self._insert
         return await self._db.run(
             lambda conn: conn.execute(stmt, row).first() is not None, write=True

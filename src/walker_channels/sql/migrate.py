@@ -41,12 +41,10 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from walker_channels.sql.engine import Database
+from walker_channels.sql.engine import Database, analyze_sqlite
 
 VERSION_TABLE = "walker_alembic_version"
 MIGRATIONS = Path(__file__).parent / "migrations"
-SQLITE_ANALYSIS_LIMIT = 1_000
-"""Rows ``ANALYZE`` reads per index after a migration (SQLite's advice: 100 to 1000)."""
 MIGRATION_LOCK = zlib.crc32(b"walker_channels.sql.migrate") & 0x7FFF_FFFF
 """The advisory lock class of migrations on PostgreSQL (the object is the schema's hash)."""
 T = TypeVar("T")
@@ -103,7 +101,7 @@ def _migrate(
     else:
         command.downgrade(config, revision)
     if connection.dialect.name == "sqlite":
-        _analyze(connection)
+        analyze_sqlite(connection)
 
 
 def migration_lock(connection: sa.Connection) -> None:
@@ -118,8 +116,3 @@ def migration_lock(connection: sa.Connection) -> None:
         sa.text("SELECT pg_advisory_xact_lock(:lock, hashtext(current_schema()))"),
         {"lock": MIGRATION_LOCK},
     )
-
-
-def _analyze(connection: sa.Connection) -> None:
-    connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
-    connection.exec_driver_sql("ANALYZE")

@@ -24,6 +24,7 @@ from walker_channels.metrics import (
     decode_cursor,
     encode_cursor,
     ratio,
+    response_percentiles,
     send_success_rate,
     window_seconds,
 )
@@ -111,8 +112,8 @@ class SqlMonitoringReader:
         """Totals, rates, response-time percentiles and distributions for the query."""
         where = filters(query.scope, query.start, query.end, query.channel)
         groups, users, (p50, p95, p99), unknown = await asyncio.gather(
-            self._rows(aggregates.breakdown(self._db.dialect, where)),
-            self._rows(aggregates.unique_users(where)),
+            self._aggregate(aggregates.breakdown(self._db.dialect, where)),
+            self._aggregate(aggregates.unique_users(where)),
             self._percentiles(where),
             self._unknown_recipients(query, where),
         )
@@ -140,6 +141,9 @@ class SqlMonitoringReader:
             unknown_recipient_messages=unknown,
             handoffs_total=folded.types[EventType.HANDOFF_STARTED],
             human_replies_total=folded.types[EventType.HUMAN_REPLY],
+            opt_outs=folded.types[EventType.OPTED_OUT],
+            opt_ins=folded.types[EventType.OPTED_IN],
+            avg_sentiment=_mean(folded.sentiment_sum, folded.sentiments),
         )
 
     async def agent_analytics(self, query: StatsQuery) -> Sequence[AgentAnalytics]:
@@ -148,11 +152,17 @@ class SqlMonitoringReader:
         common = filters(query.scope, query.start, query.end, query.channel)
         where = [*common, OUTCOME, _e.agent_id.is_not(None)]
         summary = aggregates.agent_summary(self._db.dialect, where, seconds)
-        rows, handed = await asyncio.gather(
+        rows, handed, moods = await asyncio.gather(
             self._db.run(partial(_large_aggregate, self._db.dialect, summary)),
             self._rows(aggregates.handoffs(common)),
+            self._rows(aggregates.agent_sentiment(common)),
         )
         agents = {row.agent_id: _agent(row) for row in rows}
+        for row in moods:
+            # Only agents with outcomes answered a session: each is in ``agents`` already.
+            agents[row.agent_id] = agents[row.agent_id].replace(
+                avg_sentiment=_mean(row.sentiment_sum, row.sentiments)
+            )
         for row in handed:
             agent = agents.get(row.agent_id) or _no_outcomes(row.agent_id)
             counts = {"handoffs": int(row.handoffs), "human_replies": int(row.human_replies)}
@@ -163,6 +173,10 @@ class SqlMonitoringReader:
         rows: Sequence[Any] = await self._db.run(lambda conn: conn.execute(stmt).all())
         return rows
 
+    async def _aggregate(self, stmt: Statement) -> Sequence[Any]:
+        """``stmt``'s rows, with the settings of a scan of the whole range (no JIT)."""
+        return await self._db.run(partial(_large_aggregate, self._db.dialect, stmt))
+
     async def _unknown_recipients(self, query: StatsQuery, where: Where) -> int | None:
         if query.scope.tenant_ids is not None:
             return None  # messages to nobody's number belong to no tenant's figures
@@ -170,8 +184,9 @@ class SqlMonitoringReader:
         return int(rows[0][0])
 
     async def _percentiles(self, where: Where) -> tuple[float | None, ...]:
-        values, dialect = aggregates.response_times(where), self._db.dialect
-        return await self._db.run(lambda conn: dialect.percentiles(conn, values, PERCENTILES))
+        rows = await self._aggregate(aggregates.response_histogram(where))
+        histogram = ((float(b), int(n), float(low), float(high)) for b, n, low, high in rows)
+        return response_percentiles(histogram, PERCENTILES)
 
 
 def _large_aggregate(dialect: SqlDialect, stmt: Statement, conn: sa.Connection) -> Sequence[Any]:
@@ -190,6 +205,7 @@ class _Breakdown:
         self.outcomes = 0
         self.refused = self.undelivered = 0
         self.response_sum, self.responses = 0.0, 0
+        self.sentiment_sum, self.sentiments = 0.0, 0
         for row in rows:
             self._add(row)
 
@@ -213,6 +229,9 @@ class _Breakdown:
         if row.responses:
             self.response_sum += float(row.response_sum)
             self.responses += int(row.responses)
+        if row.sentiments:
+            self.sentiment_sum += float(row.sentiment_sum)
+            self.sentiments += int(row.sentiments)
 
 
 def _busiest(counts: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:

@@ -4,24 +4,30 @@ transactions through it (on SQLite: one pool, on the stdlib driver)."""
 
 from __future__ import annotations
 
+import weakref
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from walker_channels.ports import Wakeup
 from walker_channels.sql import migrate
+from walker_channels.sql.accepts import SqlAcceptStore
 from walker_channels.sql.approvals import SqlApprovalStore
+from walker_channels.sql.consent import SqlConsentStore, SqlTenantSettingsStore
 from walker_channels.sql.conversations import SqlConversationStore
 from walker_channels.sql.engine import Database, create_engine
 from walker_channels.sql.events import SqlEventStore
 from walker_channels.sql.inbox import SqlInboundQueue
 from walker_channels.sql.ledger import SqlOutboundLedger
 from walker_channels.sql.monitoring import SqlMonitoringReader
+from walker_channels.sql.notify import PostgresWakeup, channel_for, url_schema
 from walker_channels.sql.privacy import SqlPrivacyStore
 from walker_channels.sql.schedules import SqlBriefScheduleStore
 from walker_channels.sql.tables import metadata
 from walker_channels.sql.tenants import SqlTenantResolver
+from walker_channels.wakeups import LocalWakeup
 
 
 class SqlStores:
@@ -34,9 +40,12 @@ class SqlStores:
     async engine, for a caller's own queries; the stores do not use it on SQLite.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, schema: str | None = None) -> None:
+        """``schema``: the PostgreSQL schema ``engine`` was made for (names its wake-ups)."""
         db = Database(engine)
         self._db = db
+        self._schema = schema
+        self._wakeup: Wakeup | None = None
         self.engine = engine
         self.events = SqlEventStore(db)
         self.approvals = SqlApprovalStore(db)
@@ -47,11 +56,25 @@ class SqlStores:
         self.monitoring = SqlMonitoringReader(db)
         self.privacy = SqlPrivacyStore(db)
         self.conversations = SqlConversationStore(db)
+        self.accepts = SqlAcceptStore(db)
+        self.consent = SqlConsentStore(db)
+        self.tenant_settings = SqlTenantSettingsStore(db)
 
     @classmethod
     def from_url(cls, url: str | URL, *, schema: str | None = None, **engine_options: Any) -> Self:
         """Build the stores on a new engine for ``url`` (``schema``: PostgreSQL search_path)."""
-        return cls(create_engine(url, schema=schema, **engine_options))
+        return cls(create_engine(url, schema=schema, **engine_options), schema=schema)
+
+    def wakeup(self) -> Wakeup:
+        """How accepting processes wake the workers: ``NOTIFY`` on PostgreSQL; on SQLite only
+        the workers in this process (shared by every ``SqlStores`` of one database file)."""
+        if self._wakeup is None:
+            if self._db.dialect.is_postgresql:
+                schema = self._schema or url_schema(self.engine.url)
+                self._wakeup = PostgresWakeup(self._db, channel=channel_for(schema))
+            else:
+                self._wakeup = _local_wakeup(str(self.engine.url))
+        return self._wakeup
 
     async def upgrade(self, revision: str = "head") -> None:
         """Run the shipped migrations up to ``revision``."""
@@ -79,3 +102,14 @@ class SqlStores:
         traceback: TracebackType | None,
     ) -> None:
         await self.dispose()
+
+
+_sqlite_wakeups: weakref.WeakValueDictionary[str, LocalWakeup] = weakref.WeakValueDictionary()
+
+
+def _local_wakeup(url: str) -> LocalWakeup:
+    found = _sqlite_wakeups.get(url)
+    if found is None:
+        found = LocalWakeup()
+        _sqlite_wakeups[url] = found
+    return found

@@ -78,6 +78,7 @@ events = sa.Table(
     sa.Column("session_id", sa.String(255), nullable=True),
     sa.Column("idempotency_key", sa.String(255), nullable=True, unique=True),
     sa.Column("data", Json, nullable=False),
+    sa.Column("sentiment", sa.Float(), nullable=True),
     sa.Index(None, "tenant_id", "occurred_at", "id"),
     sa.Index(None, "tenant_id", "channel", "occurred_at"),
     sa.Index(None, "tenant_id", "direction", "occurred_at"),
@@ -178,6 +179,14 @@ tenant_numbers = sa.Table(
 )
 """An address is owned on one channel: ``+E164`` on SMS and on WhatsApp are two rows."""
 
+tenant_numbers_version = sa.Table(
+    "walker_tenant_numbers_version",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger(), nullable=False),
+)
+"""One row (``id`` 1), counting changes to ``walker_tenant_numbers``; absent until the first."""
+
 conversations = sa.Table(
     "walker_conversations",
     metadata,
@@ -243,3 +252,36 @@ brief_runs = sa.Table(
     sa.Column("finished_at", UtcDateTime(), nullable=True),
     sa.Column("error", sa.Text(), nullable=False),
 )
+
+opt_outs = sa.Table(
+    "walker_opt_outs",
+    metadata,
+    sa.Column("tenant_id", _key(), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("participant", sa.String(128), primary_key=True),
+    sa.Column("opted_out_at", UtcDateTime(), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Index(None, "tenant_id", "opted_out_at"),
+)
+"""The suppression list: one row per tenant, channel and pseudonym (never the number)."""
+
+tenant_settings = sa.Table(
+    "walker_tenant_settings",
+    metadata,
+    sa.Column("tenant_id", _key(), primary_key=True),
+    sa.Column("fallback_template", Json, nullable=True),
+)
+"""One row per tenant with settings of its own: the template sent once a window closed."""
+
+tenant_keywords = sa.Table(
+    "walker_tenant_keywords",
+    metadata,
+    sa.Column("tenant_id", _key(), primary_key=True),
+    sa.Column("language", sa.String(16), primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True),
+    sa.Column("keyword", sa.String(40), primary_key=True),
+    sa.Column("position", sa.Integer(), nullable=False),
+)
+"""A tenant's consent keywords per language, ``kind`` ``stop`` or ``start``, in ``position``
+order. A language saved with no keywords at all (which turns its built-in ones off) is one
+row of kind ``off`` with an empty keyword."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -11,11 +13,18 @@ from walker_channels.models import Address
 from walker_channels.models.tenants import TenantNumber
 from walker_channels.phones import receiving_address
 from walker_channels.sql.engine import Database
-from walker_channels.sql.tables import tenant_numbers
+from walker_channels.sql.tables import tenant_numbers, tenant_numbers_version
 
 __all__ = ["SqlTenantResolver", "TenantNumber"]
 
 _t = tenant_numbers.c
+_v = tenant_numbers_version.c
+
+
+def bump_version(db: Database) -> sa.Executable:
+    """The statement that counts one change of the numbers (run in the changing transaction)."""
+    insert = db.dialect.insert(tenant_numbers_version).values(id=1, version=1)
+    return insert.on_conflict_do_update(index_elements=[_v.id], set_={"version": _v.version + 1})
 
 
 def _owned(address: Address | str) -> sa.ColumnElement[bool]:
@@ -33,6 +42,7 @@ class SqlTenantResolver:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._bump = bump_version(db)
 
     async def resolve(self, recipient: Address) -> str | None:
         """The tenant that owns ``recipient``'s number or address on its channel, if any."""
@@ -57,7 +67,7 @@ class SqlTenantResolver:
             set_={"user_id": insert.excluded.user_id},
             where=_t.tenant_id == insert.excluded.tenant_id,
         ).returning(_t.address)
-        if await self._db.run(lambda conn: conn.execute(stmt).first(), write=True) is None:
+        if await self._db.run(partial(self._changed, stmt), write=True) is None:
             raise Conflict("that address belongs to another tenant; remove it there first")
 
     async def remove_number(self, address: Address | str, *, tenant_id: str | None = None) -> bool:
@@ -69,7 +79,14 @@ class SqlTenantResolver:
         if tenant_id is not None:
             owned = sa.and_(owned, _t.tenant_id == tenant_id)
         stmt = sa.delete(tenant_numbers).where(owned).returning(_t.address)
-        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
+        return await self._db.run(partial(self._changed, stmt), write=True) is not None
+
+    def _changed(self, stmt: sa.Executable, conn: sa.Connection) -> sa.Row[Any] | None:
+        """Run ``stmt``; count a change when it touched a row (caches resolve again)."""
+        row = conn.execute(stmt).first()
+        if row is not None:
+            conn.execute(self._bump)
+        return row
 
     async def numbers(self, tenant_id: str) -> Sequence[TenantNumber]:
         """Every address of ``tenant_id``, in address then channel order."""

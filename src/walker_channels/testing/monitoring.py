@@ -8,7 +8,7 @@ It is the reference the SQL reader is checked against (same definitions, from
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 
 from walker_channels.metrics import (
@@ -22,8 +22,9 @@ from walker_channels.metrics import (
     event_success,
     is_agent_outcome,
     is_unknown_recipient,
-    percentile_cont,
     ratio,
+    response_histogram,
+    response_percentiles,
     send_success_rate,
     window_index,
     window_seconds,
@@ -35,6 +36,7 @@ from walker_channels.models import (
     ConversationEvent,
     ConversationStats,
     EventType,
+    InboundEvent,
     LogEntry,
     LogQuery,
     Page,
@@ -120,7 +122,7 @@ class InMemoryMonitoringReader:
         types = Counter(e.type for e in matching)
         outcomes = [e for e in matching if is_agent_outcome(e)]
         times = sorted(t for e in outcomes if (t := _response_time(e)) is not None)
-        p50, p95, p99 = (percentile_cont(times, f) for f in PERCENTILES)
+        p50, p95, p99 = response_percentiles(response_histogram(times), PERCENTILES)
         sent, failed = types[EventType.OUTBOUND], types[EventType.OUTBOUND_FAILED]
         bad = [e for e in matching if event_success(e) is False]
         return ConversationStats(
@@ -147,6 +149,9 @@ class InMemoryMonitoringReader:
             ),
             handoffs_total=types[EventType.HANDOFF_STARTED],
             human_replies_total=types[EventType.HUMAN_REPLY],
+            opt_outs=types[EventType.OPTED_OUT],
+            opt_ins=types[EventType.OPTED_IN],
+            avg_sentiment=_mean(_scores(matching)),
         )
 
     async def agent_analytics(self, query: StatsQuery) -> Sequence[AgentAnalytics]:
@@ -162,14 +167,38 @@ class InMemoryMonitoringReader:
                 by_agent[agent].append(event)
             elif event.type in (EventType.HANDOFF_STARTED, EventType.HUMAN_REPLY):
                 handed[agent][event.type] += 1
+        moods = _agent_sentiments(self._matching(query), by_agent)
         results = [
             _analytics(agent, by_agent.get(agent, []), seconds).replace(
                 handoffs=handed[agent][EventType.HANDOFF_STARTED],
                 human_replies=handed[agent][EventType.HUMAN_REPLY],
+                avg_sentiment=moods.get(agent),
             )
             for agent in {*by_agent, *handed}
         ]
         return sorted(results, key=lambda a: (-a.interactions, a.agent_id))
+
+
+def _scores(events: Iterable[ConversationEvent]) -> list[float]:
+    """The sentiment scores of the inbound messages among ``events``."""
+    return [s for e in events if isinstance(e, InboundEvent) and (s := e.sentiment) is not None]
+
+
+def _agent_sentiments(
+    matching: Sequence[ConversationEvent], outcomes: Mapping[str, Sequence[ConversationEvent]]
+) -> dict[str, float]:
+    """Per agent, the mean score of the inbound messages of the sessions it answered in."""
+    by_session: defaultdict[tuple[str | None, str], list[ConversationEvent]] = defaultdict(list)
+    for event in matching:
+        if event.session_id is not None:
+            by_session[event.tenant_id, event.session_id].append(event)
+    moods: dict[str, float] = {}
+    for agent, rows in outcomes.items():
+        sessions = {(e.tenant_id, e.session_id) for e in rows if e.session_id is not None}
+        mean = _mean([s for key in sessions for s in _scores(by_session[key])])
+        if mean is not None:
+            moods[agent] = mean
+    return moods
 
 
 def _buckets(outcomes: Iterable[ConversationEvent]) -> tuple[ConfidenceBucket, ...]:

@@ -1,4 +1,4 @@
-"""Sign requests the way Twilio does, for tests and the ``simulate`` command."""
+"""Sign requests the way Twilio (and Meta) do, for tests and the ``simulate`` command."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import hashlib
 from urllib.parse import urlencode
 
 from walker_channels.signatures import (
+    HUB_SIGNATURE_HEADER,
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
     SignatureAlgorithm,
     TwilioParams,
+    compute_hub_signature,
     compute_twilio_signature,
 )
 
@@ -46,6 +48,15 @@ class TwilioSigner:
         headers = self.headers(url, params)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         return headers, urlencode(list(_pairs(params))).encode()
+
+
+def meta_webhook_headers(app_secret: str, body: bytes) -> dict[str, str]:
+    """The headers Meta sends with a webhook POST of ``body``: its ``X-Hub-Signature-256``
+    (keyed by the app secret) and the JSON content type."""
+    return {
+        HUB_SIGNATURE_HEADER: compute_hub_signature(app_secret, body),
+        "Content-Type": "application/json",
+    }
 
 
 def with_body_hash(url: str, body: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from walker_channels.exceptions import Conflict
 from walker_channels.models import Address
 from walker_channels.phones import receiving_address
+from walker_channels.services.intake import StoreAccept
+from walker_channels.testing.consent import InMemoryConsentStore, InMemoryTenantSettingsStore
 from walker_channels.testing.conversations import InMemoryConversationStore
 from walker_channels.testing.fakes import (
     InMemoryApprovalStore,
@@ -35,6 +37,14 @@ class InMemoryStores:
         self._schedules = InMemoryBriefScheduleStore()
         self._monitoring = InMemoryMonitoringReader(self._events)
         self._conversations = InMemoryConversationStore(self._events)
+        self._accepts = StoreAccept(
+            tenants=self._tenants,
+            conversations=self._conversations,
+            events=self._events,
+            queue=self._inbox,
+        )
+        self._consent = InMemoryConsentStore()
+        self._tenant_settings = InMemoryTenantSettingsStore()
         self._privacy = InMemoryPrivacyStore(
             events=self._events,
             approvals=self._approvals,
@@ -66,6 +76,11 @@ class InMemoryStores:
         return self._inbox
 
     @property
+    def accepts(self) -> StoreAccept:
+        """Accept over these stores, one after another."""
+        return self._accepts
+
+    @property
     def tenants(self) -> InMemoryTenantResolver:
         """Which tenant owns a receiving number."""
         return self._tenants
@@ -89,6 +104,16 @@ class InMemoryStores:
     def privacy(self) -> InMemoryPrivacyStore:
         """Erasure and retention, over the other members."""
         return self._privacy
+
+    @property
+    def consent(self) -> InMemoryConsentStore:
+        """Who opted out of which tenant's messages."""
+        return self._consent
+
+    @property
+    def tenant_settings(self) -> InMemoryTenantSettingsStore:
+        """Each tenant's consent keywords and window fallback."""
+        return self._tenant_settings
 
     def add_number(self, tenant_id: str, number: Address | str) -> None:
         """Give ``number`` to ``tenant_id`` on its channel (``whatsapp:+E164``: WhatsApp,

@@ -20,17 +20,15 @@ import argparse
 import asyncio
 import base64
 import contextlib
-import json
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from types import TracebackType
 from urllib.parse import parse_qsl
 
 from walker_channels.clock import SystemClock
 from walker_channels.ports import Clock
+from walker_channels.testing.loopback_http import LoopbackServer, json_response, read_request
 from walker_channels.testing.simulated_twilio import SimulatedAnswer, SimulatedTwilio, error_answer
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -153,7 +151,7 @@ class FaultRates:
         return pick
 
 
-class TwilioLikeServer:
+class TwilioLikeServer(LoopbackServer):
     """The server; ``async with`` starts it on a free port of 127.0.0.1 in the running loop.
 
     Requests must authenticate as ``auth_user`` (an API key SID; default the account SID) with
@@ -173,6 +171,7 @@ class TwilioLikeServer:
         clock: Clock | None = None,
         faults: FaultRates | None = None,
     ) -> None:
+        super().__init__()
         self.account_sid = account_sid
         self.simulator = SimulatedTwilio(
             account_sid=account_sid,
@@ -184,64 +183,19 @@ class TwilioLikeServer:
         self._record = record
         self._script: list[Answer] = []
         self._fault = faults.picker() if faults is not None else Answer
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self.received: list[Received] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self.answered = 0
-        self.connections = 0
-        """Connections accepted so far."""
 
     @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``: the API base URL to configure."""
-        assert self._server is not None, "start the server first"
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+    def open_connections(self) -> int:
+        """Connections open now (a client that closed its pool leaves none)."""
+        return len(self._tasks)
 
     def script(self, *answers: Answer) -> None:
         """Use these answers for the next requests, in order; then the simulator's own again."""
         self._script.extend(answers)
-
-    async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
-        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0, backlog=1024)
-
-    async def close(self) -> None:
-        """Stop listening and end every open connection."""
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-
-    async def __aenter__(self) -> TwilioLikeServer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self.connections += 1
-        try:
-            while await self._exchange(reader, writer):
-                pass
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-            pass  # the client went away, or the server is closing
-        finally:
-            self._tasks.discard(task)
-            writer.close()
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         request = await _read_request(reader)
@@ -288,37 +242,15 @@ class TwilioLikeServer:
 
 
 def _http_response(answer: SimulatedAnswer, headers: Mapping[str, str]) -> bytes:
-    payload = json.dumps(answer.body).encode()
-    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    head = (
-        f"HTTP/1.1 {answer.status} {_reason(answer.status)}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n{extra}\r\n"
-    )
-    return head.encode() + payload
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Status"
+    return json_response(answer.status, answer.body, headers)
 
 
 async def _read_request(reader: asyncio.StreamReader) -> Received | None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError:
+    raw = await read_request(reader)
+    if raw is None:
         return None
-    lines = head.decode("latin-1").split("\r\n")
-    method, path, _ = lines[0].split(" ", 2)
-    headers = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    body = await reader.readexactly(int(headers.get("content-length", "0")))
-    form = tuple(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    return Received(method, path, headers, form, time.monotonic())
+    form = tuple(parse_qsl(raw.body.decode("utf-8", "replace"), keep_blank_values=True))
+    return Received(raw.method, raw.path, raw.headers, form, time.monotonic())
 
 
 async def _serve_forever(latency: float, faults: FaultRates | None = None) -> None:

@@ -16,6 +16,13 @@ from walker_channels.twilio.errors import (
     describe_error,
     provider_error,
 )
+from walker_channels.twilio.http import (
+    HttpClient,
+    HttpResponse,
+    RequestInvalid,
+    RequestMaybeSent,
+    RequestNotSent,
+)
 from walker_channels.twilio.limits import (
     MAX_BODY_CHARS,
     MAX_MEDIA,
@@ -51,8 +58,13 @@ __all__ = [
     "TWILIO_MEDIA_HOSTS",
     "TWILIO_MEDIA_POLICY",
     "FetchedMedia",
+    "HttpClient",
+    "HttpResponse",
     "Location",
     "MediaPolicy",
+    "RequestInvalid",
+    "RequestMaybeSent",
+    "RequestNotSent",
     "RetrySettings",
     "TwilioConfig",
     "TwilioErrorInfo",

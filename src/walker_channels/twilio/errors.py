@@ -12,15 +12,17 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
-from walker_channels.exceptions import ProviderError
+from walker_channels.exceptions import ProviderError, RecipientOptedOut
 
 
 class TwilioErrorInfo(NamedTuple):
-    """One Twilio error code: its meaning, whether a later retry can help, and the fix."""
+    """One Twilio error code: its meaning, whether a later retry can help, and the fix;
+    ``opted_out`` when it says the recipient unsubscribed."""
 
     meaning: str
     retryable: bool
     fix: str
+    opted_out: bool = False
 
 
 _E = TwilioErrorInfo
@@ -63,6 +65,7 @@ TWILIO_ERRORS: Mapping[int, TwilioErrorInfo] = MappingProxyType(
             "the recipient has opted out (replied STOP)",
             False,
             "do not message this person until they reply START",
+            opted_out=True,
         ),
         21611: _E("the sender's queue of messages is full", True, "slow down and retry later"),
         21612: _E("Twilio cannot route to this number", False, _NUMBER),
@@ -134,7 +137,8 @@ def provider_error(status: int, body: bytes) -> ProviderError:
     retryable = info.retryable if info is not None else retried_now(status)
     if retried_now(status):
         retryable = True
-    return ProviderError(_message(code, status, info), retryable=retryable, code=str(code))
+    kind = RecipientOptedOut if info is not None and info.opted_out else ProviderError
+    return kind(_message(code, status, info), retryable=retryable, code=str(code))
 
 
 def _error_code(body: bytes) -> int | None:

@@ -1,13 +1,14 @@
-"""Sending WhatsApp and SMS through Twilio's Messages API over one pooled httpx client."""
+"""Sending WhatsApp and SMS through Twilio's Messages API over one pooled HTTP client."""
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
 from datetime import datetime
 from functools import partial
 from types import TracebackType
-from urllib.parse import urlencode
 
 import anyio
 import httpx
@@ -20,58 +21,64 @@ from walker_channels.models import (
     OutboundMessage,
     SendResult,
 )
+from walker_channels.ports import Pacer
+from walker_channels.retrying import RetryNow, RetryPolicy, Sleep, retry_after_seconds
 from walker_channels.twilio import lookup
 from walker_channels.twilio.config import TwilioConfig
 from walker_channels.twilio.errors import provider_error, retried_now
-from walker_channels.twilio.limits import MAX_BODY_CHARS, check_sendable
-from walker_channels.twilio.pacing import Pacer, SenderPacer, SharedSenderPacer
-from walker_channels.twilio.pool import ShardedTransport
-from walker_channels.twilio.retrying import RetryNow, RetryPolicy, Sleep, retry_after_seconds
-from walker_channels.twilio.wire import message_form, send_result, sender_key
-
-# Failures before the request left: nothing reached Twilio, so sending again is safe.
-_NOT_SENT = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.WriteError,
-    httpx.WriteTimeout,
+from walker_channels.twilio.http import (
+    HttpClient,
+    HttpFailure,
+    HttpResponse,
+    HttpxClient,
+    RequestInvalid,
+    RequestMaybeSent,
+    RequestNotSent,
+    open_client,
 )
-# Failures after the request left: Twilio may have the message; resending could send it twice.
-_MAYBE_SENT = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+from walker_channels.twilio.limits import MAX_BODY_CHARS, check_sendable
+from walker_channels.twilio.pacing import pacer_for
+from walker_channels.twilio.wire import form_body, message_form, send_result, sender_key
 
 
 class TwilioTransport:
     """A :class:`~walker_channels.ports.MessageTransport` for one channel (WhatsApp or SMS).
 
-    Pass ``client`` to share an :class:`httpx.AsyncClient` you own (its connection limits
-    should allow ``max_in_flight`` connections); otherwise the transport creates a pooled
-    client and closes it in :meth:`aclose` (or ``async with``). The transport sends its own
-    Basic auth, so a shared client needs none. ``sleep`` replaces the waits between attempts
-    and of the rate limit (tests pass one that records them). At most ``max_in_flight``
-    requests are in flight at once, and each sender is held to ``rate_per_sender`` when set:
-    in this process, or across every process that shares ``rate_limit_storage`` (Redis).
+    Pass ``client`` to share an :class:`httpx.AsyncClient` (or any
+    :class:`~walker_channels.twilio.http.HttpClient`) you own (its connection limits should
+    allow ``max_in_flight`` connections); otherwise the transport creates the pooled client
+    ``config.http_client`` names and closes it in :meth:`aclose` (or ``async with``). The
+    transport sends its own Basic auth and timeouts, so a shared client needs neither.
+    ``sleep`` replaces the waits between attempts and of the rate limit (tests pass one that
+    records them). At most ``max_in_flight`` requests are in flight at once, and each sender
+    is held to ``rate_per_sender`` when set: in this process, or across every process that
+    shares ``rate_limit_storage`` (Redis).
     """
 
     def __init__(
         self,
         config: TwilioConfig,
         *,
-        client: httpx.AsyncClient | None = None,
+        client: httpx.AsyncClient | HttpClient | None = None,
         sleep: Sleep | None = None,
     ) -> None:
         self._config = config
         self._url = httpx.URL(config.messages_url)
-        self._timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
-        headers = {
-            "Authorization": _basic_auth(config),
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-        self._owns_client = client is None
-        # An owned client carries auth and timeouts itself; a shared one gets them per request.
-        self._client = client if client is not None else self._pooled_client(headers)
-        self._request_headers = None if self._owns_client else headers
-        self._in_flight = anyio.Semaphore(config.max_in_flight)
+        self._post_url = config.messages_url
+        self._auth = {"Authorization": _basic_auth(config)}
+        self._post_headers = {**self._auth, "Content-Type": "application/x-www-form-urlencoded"}
+        self._closing = AsyncExitStack()
+        self._client: HttpClient
+        if client is None:
+            self._client = open_client(config, self._closing)
+        elif isinstance(client, httpx.AsyncClient):
+            timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
+            self._client = HttpxClient(client, timeout)
+        else:
+            self._client = client
+        # fast_acquire: a free slot is taken without a trip through the event loop; the
+        # request right after is the checkpoint.
+        self._in_flight = anyio.Semaphore(config.max_in_flight, fast_acquire=True)
         wait = sleep if sleep is not None else anyio.sleep
         self._pacer = _pacer(config, wait)
         self._retry = RetryPolicy(config.retry, sleep=wait)
@@ -102,7 +109,7 @@ class TwilioTransport:
         """
         check_sendable(message, self.channel)
         form = message_form(message, self._config)
-        body = urlencode(form).encode()
+        body = form_body(form)
         payload = await self._retry.call(partial(self._attempt, body, sender_key(form)))
         return send_result(self.channel, payload)
 
@@ -133,8 +140,7 @@ class TwilioTransport:
         """Close the HTTP client if the transport created it, and the shared limit's pool."""
         if self._pacer is not None:
             await self._pacer.aclose()
-        if self._owns_client:
-            await self._client.aclose()
+        await self._closing.aclose()
 
     async def __aenter__(self) -> TwilioTransport:
         return self
@@ -149,84 +155,68 @@ class TwilioTransport:
 
     async def _attempt(self, body: bytes, sender: str) -> object:
         if self._pacer is not None:
-            await self._pacer.wait_turn(sender)
+            try:
+                await self._pacer.wait_turn(sender)
+            except TransportError as exc:  # the shared store is away: nothing sent, retry
+                raise RetryNow(exc) from exc.__cause__
         async with self._in_flight:
             response = await self._post(body)
-        if response.is_success:
+        if 200 <= response.status < 300:
             try:
-                return response.json()
+                return json.loads(response.content)
             except ValueError:
                 return None
-        error = provider_error(response.status_code, response.content)
-        if retried_now(response.status_code):
-            delay = retry_after_seconds(response.headers.get("retry-after"))
-            raise RetryNow(error, retry_after=delay)
+        error = provider_error(response.status, response.content)
+        if retried_now(response.status):
+            raise RetryNow(error, retry_after=retry_after_seconds(response.retry_after))
         raise error
 
-    async def _post(self, body: bytes) -> httpx.Response:
+    async def _post(self, body: bytes) -> HttpResponse:
         try:
-            return await self._client.post(
-                self._url,
-                content=body,
-                headers=self._request_headers,
-                timeout=self._timeout if self._request_headers else httpx.USE_CLIENT_DEFAULT,
+            return await self._client.request(
+                "POST", self._post_url, headers=self._post_headers, body=body
             )
-        except _NOT_SENT as exc:
+        except RequestNotSent as exc:
             error = TransportError(
-                f"could not reach Twilio ({type(exc).__name__}); check the network and the API "
-                "base URL",
+                f"could not reach Twilio ({exc.kind}); check the network and the API base URL",
                 retryable=True,
             )
-            raise RetryNow(error) from exc
-        except _MAYBE_SENT as exc:
+            raise RetryNow(error) from exc.__cause__
+        except RequestMaybeSent as exc:
             raise DeliveryUnknown(
-                f"no answer from Twilio after the request was sent ({type(exc).__name__}); the "
-                "message may have gone out: wait for its status callback instead of resending"
-            ) from exc
-        except httpx.HTTPError as exc:
+                f"no answer from Twilio after the request was sent ({exc.kind}); the message "
+                "may have gone out: wait for its status callback instead of resending"
+            ) from exc.__cause__
+        except RequestInvalid as exc:
             raise TransportError(
-                f"the request to Twilio failed ({type(exc).__name__}); check the API base URL",
+                f"the request to Twilio failed ({exc.kind}); check the API base URL",
                 retryable=False,
-            ) from exc
+            ) from exc.__cause__
 
     async def _read(self, url: httpx.URL) -> Mapping[str, object]:
-        headers = (
-            None
-            if self._request_headers is None
-            else {"Authorization": self._request_headers["Authorization"]}
-        )
         try:
             async with self._in_flight:
-                response = await self._client.get(url, headers=headers)
-        except httpx.HTTPError as exc:
+                response = await self._client.request("GET", str(url), headers=self._auth)
+        except HttpFailure as exc:  # a read: asking again is always safe
             raise TransportError(
-                f"could not read Twilio's message list ({type(exc).__name__})", retryable=True
-            ) from exc
-        if not response.is_success:
-            raise provider_error(response.status_code, response.content)
+                f"could not read Twilio's message list ({exc.kind})", retryable=True
+            ) from exc.__cause__
+        if not 200 <= response.status < 300:
+            raise provider_error(response.status, response.content)
         try:
-            page = response.json()
+            page = json.loads(response.content)
         except ValueError as exc:
             raise TransportError("Twilio's message list was not JSON", retryable=True) from exc
         if not isinstance(page, Mapping):
             raise TransportError("Twilio's message list was not an object", retryable=True)
         return page
 
-    def _pooled_client(self, headers: dict[str, str]) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            transport=ShardedTransport(self._config.max_in_flight),
-            timeout=self._timeout,
-            headers={"User-Agent": "walker-channels", **headers},
-        )
-
 
 def _pacer(config: TwilioConfig, sleep: Sleep) -> Pacer | None:
     rate = config.rate_per_sender
     if rate is None:
         return None
-    if config.rate_limit_storage is not None:
-        return SharedSenderPacer(rate, config.rate_limit_storage, sleep=sleep)
-    return SenderPacer(rate, sleep=sleep)
+    return pacer_for(rate, config.rate_limit_storage, sleep=sleep)
 
 
 def _basic_auth(config: TwilioConfig) -> str:

@@ -20,6 +20,7 @@ from walker_channels.exceptions import InvalidInput, InvalidPhoneNumber
 from walker_channels.models import (
     Address,
     Channel,
+    ConsentAction,
     DeliveryUpdate,
     InboundMessage,
     InteractiveKind,
@@ -66,6 +67,7 @@ def parse_inbound_form(form: Mapping[str, FormValue], *, received_at: datetime) 
     The channel is WhatsApp when ``From``/``To`` carry the ``whatsapp:`` prefix, else SMS.
     The WhatsApp parts (location, tapped button or list item, ad referral, quoted message,
     forward flags) are typed on the message; every field, unknown ones too, is kept in ``raw``.
+    Advanced Opt-Out's ``OptOutType`` (``STOP``, ``START``, ``HELP``) becomes ``opt_out_type``.
     """
     _require_aware(received_at)
     raw = raw_form(form)
@@ -90,6 +92,7 @@ def parse_inbound_form(form: Mapping[str, FormValue], *, received_at: datetime) 
         profile_name=single(raw, "ProfileName") or None,
         received_at=received_at,
         raw=raw,
+        opt_out_type=_opt_out_type(raw),
     )
 
 
@@ -117,6 +120,20 @@ def parse_status_callback(
         occurred_at=received_at,
         raw=raw,
     )
+
+
+def _opt_out_type(raw: RawForm) -> ConsentAction | None:
+    # Advanced Opt-Out sends STOP, START or HELP; a value Twilio adds later is no keyword
+    # of ours, and refusing the message for it would lose it (Twilio does not retry a 4xx).
+    value = (single(raw, "OptOutType") or "").strip().upper()
+    return _OPT_OUT_TYPES.get(value)
+
+
+_OPT_OUT_TYPES = {
+    "STOP": ConsentAction.STOP,
+    "START": ConsentAction.START,
+    "HELP": ConsentAction.HELP,
+}
 
 
 def _require_aware(when: datetime) -> None:

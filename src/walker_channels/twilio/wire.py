@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -42,6 +43,25 @@ def message_form(message: OutboundMessage, config: TwilioConfig) -> list[tuple[s
     if message.options is not None:
         form.extend(_option_fields(message.options, config))
     return form
+
+
+# What urlencode (quote_plus) leaves as is; a space becomes "+".
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.~ -]+")
+
+
+def form_body(form: list[tuple[str, str]]) -> bytes:
+    """``form`` as an ``application/x-www-form-urlencoded`` body, byte for byte what
+    :func:`urllib.parse.urlencode` gives, at a fraction of its cost (a tenth of a send's CPU
+    went to urlencode's per-character quoting)."""
+    return "&".join(f"{_quoted(name)}={_quoted(value)}" for name, value in form).encode("ascii")
+
+
+def _quoted(text: str) -> str:
+    return _UNSAFE.sub(_escape, text).replace(" ", "+")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode())
 
 
 def status_callback_url(url: str, ledger_key: str | None) -> str:

@@ -8,6 +8,7 @@ are built by the composition root, :mod:`walker_channels.app`.
 
 from __future__ import annotations
 
+from walker_channels.ports import AfterResponse
 from walker_channels.web.api import HttpApi
 from walker_channels.web.auth import (
     Access,
@@ -24,7 +25,6 @@ from walker_channels.web.limits import (
     read_limited_sync,
 )
 from walker_channels.web.requests import (
-    AfterResponse,
     Headers,
     MultiDict,
     NeutralRequest,

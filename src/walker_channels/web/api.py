@@ -12,12 +12,14 @@ from typing import Protocol
 from walker_channels.app.config import WebConfig
 from walker_channels.app.runtime import Services
 from walker_channels.exceptions import ConfigurationError
-from walker_channels.models import Channel, Principal
+from walker_channels.models import Principal
 from walker_channels.ports import TenantRegistry
 from walker_channels.services.dead_letters import DeadLetters
 from walker_channels.web.admin_endpoints import AdminEndpoints
 from walker_channels.web.auth import require_access
 from walker_channels.web.channel_endpoints import SendEndpoints
+from walker_channels.web.channel_webhook_endpoints import ChannelWebhookEndpoints
+from walker_channels.web.consent_endpoints import ConsentEndpoints
 from walker_channels.web.conversation_endpoints import ConversationEndpoints
 from walker_channels.web.dead_letter_endpoints import DeadLetterEndpoints
 from walker_channels.web.endpoints import Endpoint
@@ -28,7 +30,7 @@ from walker_channels.web.outbound_endpoints import OutboundEndpoints
 from walker_channels.web.privacy_endpoints import PrivacyEndpoints
 from walker_channels.web.requests import Headers, NeutralRequest, NeutralResponse
 from walker_channels.web.tenant_endpoints import TenantEndpoints
-from walker_channels.web.twilio_endpoints import TwilioEndpoints
+from walker_channels.web.twilio_endpoints import TWILIO_CHANNELS, TwilioEndpoints
 
 
 class _Group(Protocol):
@@ -56,17 +58,29 @@ class HttpApi:
         ``prefix`` is where the adapter serves them: the console's links and cookies need it.
         """
         groups: list[_Group] = []
-        for channel in (Channel.WHATSAPP, Channel.SMS):
-            if channel not in services.transports:
-                continue  # no transport, no way to answer: SMS is served once it is configured
-            twilio = TwilioEndpoints(
-                channel=channel,
-                config=services.web,
-                conversations=services.conversations,
-                delivery=services.delivery,
-                clock=services.clock,
-            )
-            groups += [twilio, SendEndpoints(channel, services.proactive)]
+        for spec in services.channels.values():
+            if spec.webhook is not None:
+                groups.append(
+                    ChannelWebhookEndpoints(
+                        spec,
+                        spec.webhook,
+                        conversations=services.conversations,
+                        delivery=services.delivery,
+                        dispatcher=services.dispatcher,
+                        clock=services.clock,
+                    )
+                )
+                groups.append(SendEndpoints(spec, services.proactive))
+            elif spec.name in TWILIO_CHANNELS:  # Twilio's signed form webhooks, and /send
+                twilio = TwilioEndpoints(
+                    channel=spec.name,
+                    config=services.web,
+                    conversations=services.conversations,
+                    delivery=services.delivery,
+                    clock=services.clock,
+                    dispatcher=services.dispatcher,
+                )
+                groups += [twilio, SendEndpoints(spec, services.proactive)]
         if services.email is not None:
             from walker_channels.web.email_endpoints import EmailEndpoints
 
@@ -85,6 +99,8 @@ class HttpApi:
         groups.append(PrivacyEndpoints(services.privacy))
         if isinstance(services.stores.tenants, TenantRegistry):  # a host's own resolver: none
             groups.append(TenantEndpoints(services.stores.tenants))
+        if services.consent is not None:
+            groups.append(ConsentEndpoints(services.consent, services.stores.tenant_settings))
         groups.append(HealthEndpoints(queue=services.stores.inbox, clock=services.clock))
         groups.append(DeadLetterEndpoints(_dead_letters(services)))
         endpoints = [endpoint for group in groups for endpoint in group.endpoints()]

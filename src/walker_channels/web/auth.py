@@ -15,8 +15,8 @@ from walker_channels.models import Principal, Scope
 class Access(StrEnum):
     """Who an endpoint is for."""
 
-    TWILIO = "twilio"
-    """No principal; a valid Twilio signature instead."""
+    PROVIDER = "provider"
+    """No principal: a channel provider's webhook, checked by its signature or secret instead."""
     AUTHENTICATED = "authenticated"
     """Any signed-in caller."""
     TENANT_MEMBER = "tenant_member"

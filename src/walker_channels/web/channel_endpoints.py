@@ -1,13 +1,14 @@
-"""Sending on a channel for a tenant: WhatsApp and SMS proactive sends (email is in
-``email_endpoints``)."""
+"""Sending on a channel for a tenant: proactive sends on Twilio's WhatsApp and SMS and on every
+channel with a generic webhook (Meta's WhatsApp, Telegram, a host's own); email is in
+``email_endpoints``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from walker_channels.channels import ChannelSpec
 from walker_channels.models import Channel, Principal
-from walker_channels.phones import phone_address
 from walker_channels.services import ProactiveSender, SendReceipt
 from walker_channels.web.auth import Access, require_tenant
 from walker_channels.web.endpoints import Endpoint
@@ -36,30 +37,35 @@ _SUMMARIES = MappingProxyType(
 class SendEndpoints:
     """``POST /api/v1/channels/<channel>/send`` for members of the tenant (or superusers).
 
-    One class for WhatsApp and SMS: the channel picks the path, the request model and the
-    recipient's address. The number is checked strictly (a person typed it): 422 when invalid.
+    One class for every channel: the spec picks the path, the request model (Twilio's
+    WhatsApp and SMS have their own; the rest share :class:`SendMessageRequest`) and the
+    recipient's address, checked strictly by the spec's address rule (a person typed it): 422
+    when invalid. Outside the channel's service window only a template goes out (422).
     """
 
-    def __init__(self, channel: Channel, proactive: ProactiveSender) -> None:
-        if channel not in _REQUESTS:
-            raise ValueError("proactive send endpoints are for WhatsApp and SMS")
-        self._channel = channel
-        self._request = _REQUESTS[channel]
+    def __init__(self, spec: ChannelSpec, proactive: ProactiveSender) -> None:
+        if spec.name == Channel.EMAIL:
+            raise ValueError("email sends are the email endpoints'")
+        self._spec = spec
+        self._channel = spec.name
+        self._request = _REQUESTS.get(spec.name, SendMessageRequest)
         self._proactive = proactive
 
     def endpoints(self) -> list[Endpoint]:
         """The endpoints this group serves."""
+        name = self._channel.value
         return [
             Endpoint(
-                name=f"send_{self._channel.value}",
+                name=f"send_{name.replace('-', '_')}",
                 method="POST",
-                path=f"{CHANNELS}/{self._channel.value}/send",
+                path=f"{CHANNELS}/{name}/send",
                 access=Access.TENANT_MEMBER,
                 handler=self.send,
-                summary=_SUMMARIES[self._channel],
+                summary=_SUMMARIES.get(self._channel) or _summary(self._spec),
                 tag="channels",
                 body=self._request,
                 response=SendReceipt,
+                errors=(409,),
             )
         ]
 
@@ -69,10 +75,18 @@ class SendEndpoints:
         require_tenant(principal, body.tenant_id)
         receipt = await self._proactive.send(
             tenant_id=body.tenant_id,
-            to=phone_address(body.to, self._channel),
+            to=self._spec.recipient(body.to),
             idempotency_key=body.idempotency_key,
             text=body.text,
             media=body.media(),
             template=body.template,
         )
         return NeutralResponse.json(receipt)
+
+
+def _summary(spec: ChannelSpec) -> str:
+    window = spec.service_window
+    if window is None:
+        return f"Send a {spec.label} message for a tenant (text and/or a media URL)"
+    hours = f"{window.total_seconds() / 3600:g} h"
+    return f"Send a {spec.label} message for a tenant (text within {hours}, else a template)"

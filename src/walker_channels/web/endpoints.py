@@ -54,7 +54,7 @@ class Endpoint:
     def error_statuses(self) -> tuple[int, ...]:
         """Every error status this endpoint can answer, for its documentation."""
         statuses = {400, 422, *self.errors}
-        statuses |= {403} if self.access is Access.TWILIO else {401, 403}
+        statuses |= {403} if self.access is Access.PROVIDER else {401, 403}
         if self.method != "GET":
             statuses.add(413)
         return tuple(sorted(statuses))

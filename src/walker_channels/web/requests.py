@@ -8,7 +8,7 @@ into its framework's response. Nothing here knows about FastAPI or Flask.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, TypeVar
@@ -17,13 +17,12 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel
 
 from walker_channels.exceptions import InvalidInput
+from walker_channels.ports import AfterResponse
 from walker_channels.storable import json_strings, require_storable
 from walker_channels.web.json_depth import check_json_depth
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-AfterResponse = Callable[[], Awaitable[None]]
-"""Work an adapter runs once the response is sent (its background-task mechanism)."""
 
 MAX_FIELDS = 1000
 """The most form or query fields a request may carry."""

@@ -64,11 +64,18 @@ class MessageContent(Frozen):
 
 
 class SendMessageRequest(MessageContent):
-    """A proactive message: free text and/or one media URL, or an approved template."""
+    """A proactive message: free text and/or one media URL, or an approved template.
+
+    Free text and media need the person to have written within the channel's service window
+    (Meta's WhatsApp: 24 hours; Telegram: none).
+    """
 
     tenant_id: str = Field(min_length=1, max_length=200)
-    to: str = Field(min_length=1, max_length=64, repr=False, examples=["+14155552671"])
-    """The person's number in E.164."""
+    to: str = Field(
+        min_length=1, max_length=64, repr=False, examples=["+14155552671", "7000000001"]
+    )
+    """The person's address on the channel, as its address rule takes it (WhatsApp: E.164;
+    Telegram: a chat id, or a public channel's @username)."""
 
 
 class SendWhatsAppRequest(SendMessageRequest):

@@ -25,7 +25,8 @@ _TENANT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 
 
 class NumberBody(Frozen):
-    """A receiving number (``whatsapp:+E164`` or ``+E164``) and, optionally, its user."""
+    """A receiving number (``whatsapp:+E164``, ``+E164``, or ``<channel>:<id>`` on another
+    channel: ``telegram:<bot id>``) and, optionally, its user."""
 
     number: str = Field(min_length=1, max_length=64, repr=False, examples=["whatsapp:+14155238886"])
     user_id: str | None = Field(default=None, min_length=1, max_length=64)

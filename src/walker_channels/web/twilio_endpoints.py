@@ -5,30 +5,33 @@ One :class:`TwilioEndpoints` per channel (``/api/v1/channels/whatsapp/...`` and
 message's own ``From``/``To`` say which channel it came on, and the reply goes back on it.
 
 Both check the signature first (403, nothing stored, when it fails) and answer with empty
-TwiML. The webhook only *accepts* the message before answering; the agent runs after the
-answer is sent (or before it, when configured inline). A duplicate delivery is accepted as
-a no-op and gets the same 200.
+TwiML. The webhook only *accepts* the message before answering, then hands it to the
+services' :class:`~walker_channels.ports.Dispatcher`: the agent runs after the answer is
+sent, before it, in a worker or on a task engine. A duplicate delivery is accepted as a no-op
+and gets the same 200.
 """
 
 from __future__ import annotations
 
 import logging
-from functools import partial
 
-from walker_channels.app.config import WebConfig, WebhookProcessing
-from walker_channels.failures import failure_report
+from walker_channels.app.config import WebConfig
 from walker_channels.models import Channel, Principal
-from walker_channels.ports import Clock
-from walker_channels.services import AcceptOutcome, ConversationService, DeliveryTracker
+from walker_channels.ports import Clock, Dispatcher
+from walker_channels.services import ConversationService, DeliveryTracker
 from walker_channels.twilio import LEDGER_KEY_PARAM, parse_inbound_form, parse_status_callback
 from walker_channels.web.auth import Access
 from walker_channels.web.channel_endpoints import CHANNEL_NAMES, CHANNELS
 from walker_channels.web.endpoints import Endpoint
+from walker_channels.web.inbound import accept_and_dispatch
 from walker_channels.web.requests import FORM_CONTENT_TYPE, NeutralRequest, NeutralResponse
 from walker_channels.web.schemas import TwilioMessageForm, TwilioStatusForm
 from walker_channels.web.webhook_auth import WebhookAuthenticator
 
 logger = logging.getLogger("walker_channels.web.webhooks")
+
+TWILIO_CHANNELS = frozenset({Channel.WHATSAPP, Channel.SMS})
+"""The channels Twilio's webhooks serve."""
 
 
 class TwilioEndpoints:
@@ -42,12 +45,13 @@ class TwilioEndpoints:
         conversations: ConversationService,
         delivery: DeliveryTracker,
         clock: Clock,
+        dispatcher: Dispatcher,
     ) -> None:
-        if channel not in (Channel.WHATSAPP, Channel.SMS):
+        if channel not in TWILIO_CHANNELS:
             raise ValueError("Twilio webhooks are for WhatsApp and SMS")
         self._channel = channel
         self._auth = WebhookAuthenticator(config)
-        self._processing = config.webhook_processing
+        self._dispatcher = dispatcher
         self._conversations = conversations
         self._delivery = delivery
         self._clock = clock
@@ -60,7 +64,7 @@ class TwilioEndpoints:
                 name=f"{channel}_webhook",
                 method="POST",
                 path=f"{CHANNELS}/{channel}/webhook",
-                access=Access.TWILIO,
+                access=Access.PROVIDER,
                 handler=self.webhook,
                 summary=f"Twilio inbound {name} webhook (signed with X-Twilio-Signature)",
                 tag="twilio",
@@ -71,7 +75,7 @@ class TwilioEndpoints:
                 name=f"{channel}_status",
                 method="POST",
                 path=f"{CHANNELS}/{channel}/status",
-                access=Access.TWILIO,
+                access=Access.PROVIDER,
                 handler=self.status,
                 summary=f"Twilio {name} delivery status callback (signed with X-Twilio-Signature)",
                 tag="twilio",
@@ -83,10 +87,10 @@ class TwilioEndpoints:
     async def webhook(
         self, request: NeutralRequest, principal: Principal | None
     ) -> NeutralResponse:
-        """Verify, accept once, and answer; the agent's work runs after (or before) the answer."""
+        """Verify, accept once, dispatch, and answer (the dispatcher says where the agent runs)."""
         form = self._auth.form(request)
         message = parse_inbound_form(form.params(), received_at=self._clock.now())
-        if message.channel is not self._channel:
+        if message.channel != self._channel:
             # Still answered on the message's own channel: refusing it would lose it for good.
             logger.warning(
                 "a %s message %s arrived at the %s webhook: check the sender's webhook URL",
@@ -94,14 +98,8 @@ class TwilioEndpoints:
                 message.provider_message_id,
                 self._channel.value,
             )
-        outcome = await self._conversations.accept(message)
-        if outcome is not AcceptOutcome.ACCEPTED or self._processing is WebhookProcessing.QUEUE:
-            return NeutralResponse.twiml()
-        work = partial(self._process, message.provider_message_id)
-        if self._processing is WebhookProcessing.INLINE:
-            await work()
-            return NeutralResponse.twiml()
-        return NeutralResponse.twiml(after=(work,))
+        work = await accept_and_dispatch(message, self._conversations, self._dispatcher)
+        return NeutralResponse.twiml(after=() if work is None else (work,))
 
     async def status(self, request: NeutralRequest, principal: Principal | None) -> NeutralResponse:
         """Verify and apply a delivery status (late, repeated and out-of-order ones are no-ops)."""
@@ -113,12 +111,3 @@ class TwilioEndpoints:
         )
         await self._delivery.apply(update)
         return NeutralResponse.twiml()
-
-    async def _process(self, message_id: str) -> None:
-        try:
-            await self._conversations.process(message_id)
-        except Exception as exc:
-            # The message stays queued: process_pending finishes it once its lease runs out.
-            logger.error(
-                "processing message %s failed; it stays queued: %s", message_id, failure_report(exc)
-            )

@@ -18,6 +18,7 @@ from walker_channels.app import Services, build_services
 from walker_channels.clock import SystemClock
 from walker_channels.email import ConsoleEmailTransport
 from walker_channels.exceptions import ConfigurationError
+from walker_channels.meta import META_WHATSAPP
 from walker_channels.models import Address, AgentRequest, Channel, Principal
 from walker_channels.ports import AgentRunner, Clock
 from walker_channels.sql import SqlTenantResolver
@@ -85,10 +86,18 @@ def demo_agent(confidence: float | None) -> AgentRunner:
 
 
 def tenant_numbers(plan: DemoPlan) -> list[Address]:
-    """The demo tenant's numbers: its WhatsApp number, and its SMS number when it has one."""
+    """The demo tenant's numbers: its WhatsApp number, its SMS number when it has one, its
+    Meta phone number id when the ``META_*`` settings serve that channel, and its Telegram bot
+    when the ``TELEGRAM_*`` settings do."""
     numbers = [Address(channel=Channel.WHATSAPP, value=plan.business_number)]
     if plan.sms_number is not None:
         numbers.append(Address(channel=Channel.SMS, value=plan.sms_number))
+    meta = plan.settings.meta_config()
+    if meta is not None:  # WhatsApp over Meta's Cloud API: the tenant owns its phone number id
+        numbers.append(Address(channel=META_WHATSAPP, value=meta.phone_number_id))
+    telegram = plan.settings.telegram_config()
+    if telegram is not None:  # the tenant owns the bot, by the bot's id
+        numbers.append(telegram.bot_address)
     return numbers
 
 

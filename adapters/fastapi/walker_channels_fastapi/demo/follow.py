@@ -56,7 +56,11 @@ class AdminReads:
 
     def last_reply(self) -> str | None:
         """The id of the latest outbound log entry on the channel."""
-        params = {"channel": self._channel.value, "direction": "outbound", "limit": 1}
+        params: dict[str, str | int] = {
+            "channel": self._channel.value,
+            "direction": "outbound",
+            "limit": 1,
+        }
         answer = self._client.get(LOG_PATH, params=params)
         answer.raise_for_status()
         items = answer.json()["items"]

@@ -16,9 +16,15 @@ plugin (installed with httpx) on asyncio.
 
 from __future__ import annotations
 
+from walker_channels.testing.contracts.accepts import AcceptStoreContract, AcceptWorld
 from walker_channels.testing.contracts.agents import AgentRunnerContract
 from walker_channels.testing.contracts.approvals import ApprovalStoreContract, approval
 from walker_channels.testing.contracts.common import ALL, T0, scoped
+from walker_channels.testing.contracts.consent import (
+    ConsentStoreContract,
+    TenantSettingsStoreContract,
+    opt_out,
+)
 from walker_channels.testing.contracts.conversations import (
     ConversationStoreContract,
     conversation,
@@ -43,6 +49,10 @@ from walker_channels.testing.contracts.schedules import (
     BriefScheduleStoreContract,
     brief_schedule,
 )
+from walker_channels.testing.contracts.sentiment import (
+    SentimentAveragesContract,
+    SentimentScorerContract,
+)
 from walker_channels.testing.contracts.tenants import (
     TenantRegistryContract,
     TenantResolverContract,
@@ -55,9 +65,12 @@ __all__ = [
     "LEASE",
     "LONG_AFTER",
     "T0",
+    "AcceptStoreContract",
+    "AcceptWorld",
     "AgentRunnerContract",
     "ApprovalStoreContract",
     "BriefScheduleStoreContract",
+    "ConsentStoreContract",
     "ConversationStoreContract",
     "EventStoreContract",
     "InboundQueueContract",
@@ -67,14 +80,18 @@ __all__ = [
     "OutboundLedgerContract",
     "PrivacyStoreContract",
     "PrivacyWorld",
+    "SentimentAveragesContract",
+    "SentimentScorerContract",
     "TenantRegistryContract",
     "TenantResolverContract",
+    "TenantSettingsStoreContract",
     "agent_outcome",
     "approval",
     "brief_schedule",
     "conversation",
     "erasure",
     "inbound",
+    "opt_out",
     "outbound_record",
     "queued",
     "scoped",

@@ -8,9 +8,11 @@ from typing import Literal, TypedDict
 import pytest
 
 from walker_channels.exceptions import InvalidInput
+from walker_channels.metrics import PERCENTILE_ERROR, PERCENTILES
 from walker_channels.models import (
     ApprovedEvent,
     Channel,
+    ConsentSource,
     ConversationEvent,
     DeliveryStatus,
     DeliveryStatusEvent,
@@ -22,6 +24,8 @@ from walker_channels.models import (
     InboundEvent,
     LogEntry,
     LogQuery,
+    OptedInEvent,
+    OptedOutEvent,
     OutboundEvent,
     OutboundFailedEvent,
     RiskLevel,
@@ -30,11 +34,20 @@ from walker_channels.models import (
 from walker_channels.ports import EventStore, MonitoringReader
 from walker_channels.testing.contracts.common import ALL, T0, scoped
 from walker_channels.testing.contracts.events import inbound
+from walker_channels.testing.contracts.sentiment import SentimentAveragesContract
 
 OutcomeKind = Literal["sent", "failed", "escalated"]
 
 MonitoringPair = tuple[EventStore, MonitoringReader]
 """An event store and a monitoring reader that reads what the store holds."""
+
+
+def _exact_percentile(ordered: list[float], fraction: float) -> float:
+    """PostgreSQL's ``percentile_cont`` of sorted values: the reference for the estimate."""
+    position = fraction * (len(ordered) - 1)
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
 class _OutcomeFields(TypedDict):
@@ -77,7 +90,7 @@ def agent_outcome(
 
 
 @pytest.mark.anyio
-class MonitoringReaderContract:
+class MonitoringReaderContract(SentimentAveragesContract):
     """Provide ``monitoring``: an empty EventStore and a MonitoringReader over the same data."""
 
     @pytest.fixture
@@ -160,6 +173,7 @@ class MonitoringReaderContract:
         assert (stats.inbound_total, stats.outbound_total) == (3, 2)
         assert (stats.failed_total, stats.escalated_total) == (1, 1)
         assert stats.avg_response_ms == pytest.approx(250)
+        # Each time has a histogram bucket of its own: the percentiles are exact.
         assert stats.p50_response_ms == pytest.approx(250)
         assert stats.p95_response_ms == pytest.approx(385)
         assert stats.p99_response_ms == pytest.approx(397)
@@ -167,6 +181,20 @@ class MonitoringReaderContract:
         assert stats.success_rate == pytest.approx(2 / 3)
         assert stats.unique_users == 3
         assert [(a.agent_id, a.interactions) for a in stats.top_agents] == [("a", 2), ("b", 2)]
+
+    async def test_percentiles_are_within_their_documented_error(
+        self, monitoring: MonitoringPair
+    ) -> None:
+        # Several times per 1 % bucket, a zero and an outlier: the estimate may differ from
+        # the exact percentile_cont, by at most PERCENTILE_ERROR of it.
+        times = sorted([0.0, 5000.0, *(1000 + 2.5 * k for k in range(60))])
+        outcomes = (agent_outcome("sent", agent="a", at=T0, response_ms=t) for t in times)
+        reader = await self._store(monitoring, *outcomes)
+        stats = await reader.stats(StatsQuery(scope=ALL))
+        found = (stats.p50_response_ms, stats.p95_response_ms, stats.p99_response_ms)
+        for estimate, fraction in zip(found, PERCENTILES, strict=True):
+            exact = _exact_percentile(times, fraction)
+            assert estimate == pytest.approx(exact, rel=PERCENTILE_ERROR), fraction
 
     async def test_handoffs_and_human_replies_are_counted_and_per_agent(
         self, monitoring: MonitoringPair
@@ -204,6 +232,24 @@ class MonitoringReaderContract:
         ]
         mine = await reader.agent_analytics(StatsQuery(scope=scoped("t1")))
         assert [(a.agent_id, a.handoffs) for a in mine] == [("a", 1)]
+
+    async def test_opt_outs_and_opt_ins_are_counted_within_scope(
+        self, monitoring: MonitoringPair
+    ) -> None:
+        common = {"channel": Channel.SMS, "occurred_at": T0}
+        keyword, provider = ConsentSource.KEYWORD, ConsentSource.PROVIDER
+        reader = await self._store(
+            monitoring,
+            OptedOutEvent(**common, tenant_id="t1", participant="p1", source=keyword),
+            OptedOutEvent(**common, tenant_id="t1", participant="p2", source=provider),
+            OptedInEvent(**common, tenant_id="t1", participant="p1", source=keyword),
+            OptedOutEvent(**common, tenant_id="t2", participant="p3", source=provider),
+        )
+        stats = await reader.stats(StatsQuery(scope=ALL))
+        assert (stats.opt_outs, stats.opt_ins) == (3, 1)
+        assert (stats.inbound_total, stats.outbound_total, stats.success_rate) == (0, 0, None)
+        mine = await reader.stats(StatsQuery(scope=scoped("t2")))
+        assert (mine.opt_outs, mine.opt_ins) == (1, 0)
 
     async def test_stats_distributions(self, monitoring: MonitoringPair) -> None:
         reader = await self._stats_scenario(monitoring)

@@ -1,0 +1,57 @@
+-- Replays distinct pre-signed Twilio webhooks for wrk (bench_webhooks.py writes the file).
+-- Arguments: file first count [delay_ms]. Line i of the file is "signature<TAB>form body";
+-- this run posts lines first+1 .. first+count once each, then starts over (counted as repeats).
+local signatures, bodies, n, i = {}, {}, 0, 0
+repeats = 0 -- global: done() reads it from each thread
+local pause = 0
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local first, count = tonumber(args[2]), tonumber(args[3])
+  pause = tonumber(args[4] or "0")
+  local line_no = 0
+  for line in io.lines(args[1]) do
+    line_no = line_no + 1
+    if line_no > first + count then break end
+    if line_no > first then
+      local tab = line:find("\t", 1, true)
+      n = n + 1
+      signatures[n] = line:sub(1, tab - 1)
+      bodies[n] = line:sub(tab + 1)
+    end
+  end
+end
+
+function request()
+  i = i + 1
+  if i > n then
+    i, repeats = 1, repeats + 1
+  end
+  local headers = {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["X-Twilio-Signature"] = signatures[i],
+  }
+  return wrk.format("POST", wrk.path, headers, bodies[i])
+end
+
+function delay()
+  return pause
+end
+
+function done(summary, latency, requests)
+  local repeated = 0
+  for _, thread in ipairs(threads) do
+    repeated = repeated + thread:get("repeats")
+  end
+  local errors = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, '
+      .. '"p50_us": %d, "p99_us": %d, "max_us": %d, "repeats": %d}\n',
+    summary.requests, summary.duration, errors.status,
+    errors.connect + errors.read + errors.write + errors.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max, repeated))
+end

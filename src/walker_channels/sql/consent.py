@@ -1,0 +1,146 @@
+"""Consent in SQL: the suppression list, and each tenant's keywords and window fallback."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from walker_channels.models import (
+    Channel,
+    ConsentKeywords,
+    FallbackTemplate,
+    OptOut,
+    TenantSettings,
+)
+from walker_channels.sql.engine import Database
+from walker_channels.sql.tables import opt_outs, tenant_keywords, tenant_settings
+
+_o = opt_outs.c
+_k = tenant_keywords.c
+_OFF = "off"
+"""The ``kind`` of the row that keeps a language saved with no keywords."""
+
+
+def _person(tenant_id: str, channel: Channel, participant: str) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        _o.tenant_id == tenant_id, _o.channel == channel.value, _o.participant == participant
+    )
+
+
+class SqlConsentStore:
+    """A :class:`~walker_channels.ports.ConsentStore` on ``walker_opt_outs``; the primary key
+    (tenant, channel, pseudonym) makes concurrent opt-outs of one person store one row."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def opt_out(self, record: OptOut) -> bool:
+        """Insert ``record``; ``False`` when the person is listed already."""
+        stmt = (
+            self._db.dialect.insert(opt_outs)
+            .values(
+                tenant_id=record.tenant_id,
+                channel=record.channel.value,
+                participant=record.participant,
+                opted_out_at=record.opted_out_at,
+                source=record.source.value,
+            )
+            .on_conflict_do_nothing()
+            .returning(_o.tenant_id)
+        )
+        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
+
+    async def opt_in(self, tenant_id: str, channel: Channel, participant: str) -> bool:
+        """Delete the person's row; ``False`` when there was none."""
+        stmt = sa.delete(opt_outs).where(_person(tenant_id, channel, participant))
+        returning = stmt.returning(_o.tenant_id)
+        return await self._db.run(
+            lambda conn: conn.execute(returning).first() is not None, write=True
+        )
+
+    async def is_opted_out(self, tenant_id: str, channel: Channel, participant: str) -> bool:
+        """Whether the person has a row."""
+        stmt = sa.select(_o.tenant_id).where(_person(tenant_id, channel, participant))
+        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None)
+
+    async def opt_outs(
+        self, tenant_id: str, *, channel: Channel | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[OptOut]:
+        """The tenant's rows, newest first (then by channel and pseudonym)."""
+        stmt = sa.select(opt_outs).where(_o.tenant_id == tenant_id)
+        if channel is not None:
+            stmt = stmt.where(_o.channel == channel.value)
+        ordered = (
+            stmt.order_by(_o.opted_out_at.desc(), _o.channel, _o.participant)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = await self._db.run(lambda conn: conn.execute(ordered).mappings().all())
+        return [OptOut.model_validate(dict(row)) for row in rows]
+
+
+class SqlTenantSettingsStore:
+    """A :class:`~walker_channels.ports.TenantSettingsStore` on ``walker_tenant_settings`` and
+    ``walker_tenant_keywords``; :meth:`save` replaces both in one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, tenant_id: str) -> TenantSettings:
+        """The tenant's settings (empty ones when none were saved)."""
+        return await self._db.run(lambda conn: _read(conn, tenant_id))
+
+    async def save(self, settings: TenantSettings) -> None:
+        """Replace the tenant's row and keywords."""
+        await self._db.run(lambda conn: _write(conn, settings), write=True)
+
+
+def _read(conn: sa.Connection, tenant_id: str) -> TenantSettings:
+    template = conn.execute(
+        sa.select(tenant_settings.c.fallback_template).where(
+            tenant_settings.c.tenant_id == tenant_id
+        )
+    ).scalar()
+    rows = conn.execute(
+        sa.select(_k.language, _k.kind, _k.keyword)
+        .where(_k.tenant_id == tenant_id)
+        .order_by(_k.language, _k.kind, _k.position)
+    ).all()
+    words: defaultdict[str, dict[str, list[str]]] = defaultdict(lambda: {"stop": [], "start": []})
+    for language, kind, keyword in rows:
+        lists = words[language]
+        if kind != _OFF:
+            lists[kind].append(keyword)
+    return TenantSettings(
+        tenant_id=tenant_id,
+        keywords={language: ConsentKeywords.model_validate(w) for language, w in words.items()},
+        fallback_template=None if template is None else FallbackTemplate.model_validate(template),
+    )
+
+
+def _write(conn: sa.Connection, settings: TenantSettings) -> None:
+    tenant_id = settings.tenant_id
+    conn.execute(sa.delete(tenant_keywords).where(_k.tenant_id == tenant_id))
+    conn.execute(sa.delete(tenant_settings).where(tenant_settings.c.tenant_id == tenant_id))
+    template = settings.fallback_template
+    conn.execute(
+        sa.insert(tenant_settings).values(
+            tenant_id=tenant_id,
+            fallback_template=None if template is None else template.model_dump(mode="json"),
+        )
+    )
+    rows = [row for language, words in settings.keywords.items() for row in _rows(language, words)]
+    if rows:
+        conn.execute(sa.insert(tenant_keywords), [{"tenant_id": tenant_id, **r} for r in rows])
+
+
+def _rows(language: str, words: ConsentKeywords) -> list[dict[str, Any]]:
+    rows = [
+        {"language": language, "kind": kind, "keyword": word, "position": position}
+        for kind, listed in (("stop", words.stop), ("start", words.start))
+        for position, word in enumerate(listed)
+    ]
+    return rows or [{"language": language, "kind": _OFF, "keyword": "", "position": 0}]
