@@ -8,6 +8,7 @@ transport for Flask. Any 5xx answer fails the test that caused it.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -286,6 +287,11 @@ def running_app(
             flask_app = flask.Flask(__name__)
             WalkerChannels(services, principal=flask_principal, prefix=prefix).init_app(flask_app)
             stack.callback(WalkerChannels.shutdown, flask_app)
+            # Start the services now, as FastAPI's lifespan does, and let the sweeper's start-up
+            # pass (over an empty queue) end: started by the first webhook instead, that pass
+            # could claim the webhook's message, and SettledTransport waits only for the
+            # after-response work, not for the sweeper's.
+            WalkerChannels.call(flask_app, asyncio.sleep, 0.5)
             transport = SettledTransport(flask_app)  # returns once its background work ran
             client = stack.enter_context(httpx.Client(transport=transport, base_url=BASE_URL))
             run = partial(WalkerChannels.call, flask_app)
