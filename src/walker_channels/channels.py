@@ -39,6 +39,13 @@ def any_address(raw: str) -> str:
     return text
 
 
+BUILT_IN_LABELS: dict[Channel, str] = {
+    Channel.WHATSAPP: "WhatsApp",
+    Channel.SMS: "SMS",
+    Channel.EMAIL: "email",
+}
+"""How docs, pages and endpoint summaries name the built-in channels."""
+
 DEFAULT_SERVICE_WINDOWS: dict[Channel, timedelta] = {Channel.WHATSAPP: SERVICE_WINDOW}
 """The built-in channels' windows: WhatsApp's 24 hours; SMS and email have none."""
 DEFAULT_ADDRESS_RULES: dict[Channel, AddressRule] = {

@@ -19,6 +19,7 @@ from walker_channels.app.settings import Settings
 from walker_channels.app.sweeper import Sweeper
 from walker_channels.app.wakeup import wakeup_for
 from walker_channels.channels import (
+    BUILT_IN_LABELS,
     DEFAULT_ADDRESS_RULES,
     DEFAULT_SERVICE_WINDOWS,
     ChannelSpec,
@@ -285,9 +286,6 @@ def _with_reviewer_emails(
     return emails if hooks is None else FanOut(hooks, emails)
 
 
-_LABELS = {Channel.WHATSAPP: "WhatsApp", Channel.SMS: "SMS", Channel.EMAIL: "email"}
-
-
 def _channel_specs(
     transports: dict[Channel, MessageTransport], extra: Sequence[ChannelSpec]
 ) -> dict[Channel, ChannelSpec]:
@@ -296,7 +294,7 @@ def _channel_specs(
         name: ChannelSpec(
             name=name,
             transport=transport,
-            label=_LABELS[name],
+            label=BUILT_IN_LABELS[name],
             service_window=DEFAULT_SERVICE_WINDOWS.get(name),
             address=DEFAULT_ADDRESS_RULES.get(name, any_address),
         )

@@ -17,11 +17,6 @@ from walker_channels.web.schemas import SendMessageRequest, SendSmsRequest, Send
 
 CHANNELS = "/api/v1/channels"
 
-CHANNEL_NAMES: Mapping[Channel, str] = MappingProxyType(
-    {Channel.WHATSAPP: "WhatsApp", Channel.SMS: "SMS", Channel.EMAIL: "email"}
-)
-"""How the endpoints' summaries name each channel."""
-
 _REQUESTS: Mapping[Channel, type[SendMessageRequest]] = MappingProxyType(
     {Channel.WHATSAPP: SendWhatsAppRequest, Channel.SMS: SendSmsRequest}
 )

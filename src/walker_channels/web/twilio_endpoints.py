@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 
 from walker_channels.app.config import WebConfig
+from walker_channels.channels import BUILT_IN_LABELS
 from walker_channels.models import Channel, Principal
 from walker_channels.ports import Clock, Dispatcher
 from walker_channels.services import ConversationService, DeliveryTracker
 from walker_channels.twilio import LEDGER_KEY_PARAM, parse_inbound_form, parse_status_callback
 from walker_channels.web.auth import Access
-from walker_channels.web.channel_endpoints import CHANNEL_NAMES, CHANNELS
+from walker_channels.web.channel_endpoints import CHANNELS
 from walker_channels.web.endpoints import Endpoint
 from walker_channels.web.inbound import accept_and_dispatch
 from walker_channels.web.requests import FORM_CONTENT_TYPE, NeutralRequest, NeutralResponse
@@ -58,7 +59,7 @@ class TwilioEndpoints:
 
     def endpoints(self) -> list[Endpoint]:
         """The endpoints this group serves."""
-        channel, name = self._channel.value, CHANNEL_NAMES[self._channel]
+        channel, name = self._channel.value, BUILT_IN_LABELS[self._channel]
         return [
             Endpoint(
                 name=f"{channel}_webhook",
