@@ -88,6 +88,13 @@ async def services_on(url: str) -> Services:
     return services
 
 
+async def plain(step: Callable[[], Awaitable[None]]) -> tuple[float, dict[str, float]]:
+    """Wall seconds of ``step`` and its CPU seconds, without a profiler (the true cost)."""
+    began, cpu = time.perf_counter(), time.process_time()
+    await step()
+    return time.perf_counter() - began, {"total": time.process_time() - cpu}
+
+
 async def profiled(step: Callable[[], Awaitable[None]]) -> tuple[float, dict[str, float]]:
     """Wall seconds of ``step`` and its CPU seconds per stage."""
     profile = cProfile.Profile(time.process_time)
@@ -103,8 +110,14 @@ async def profiled(step: Callable[[], Awaitable[None]]) -> tuple[float, dict[str
     return wall, by_stage
 
 
-async def measure(url: str) -> list[tuple[str, float, dict[str, float], float]]:
-    """Per step: wall s, CPU s per stage, statements; all per message."""
+Measured = list[tuple[str, float, dict[str, float], float]]
+
+
+async def measure(
+    url: str,
+    timed: Callable[[Callable[[], Awaitable[None]]], Awaitable[tuple[float, dict[str, float]]]],
+) -> Measured:
+    """Per step: wall s, CPU s (per stage if ``timed`` profiles), statements; per message."""
     services = await services_on(url)
     statements = itertools.count()
 
@@ -131,7 +144,7 @@ async def measure(url: str) -> list[tuple[str, float, dict[str, float], float]]:
     rows = []
     for name, step in (("parse+signature", parse), ("accept", accept), ("process", process)):
         first = next(statements)
-        wall, stages = await profiled(step)
+        wall, stages = await timed(step)
         done = next(statements) - first - 1
         rows.append((name, wall / COUNT, {k: v / COUNT for k, v in stages.items()}, done / COUNT))
     sa.event.remove(sa.Engine, "before_cursor_execute", count)
@@ -139,22 +152,25 @@ async def measure(url: str) -> list[tuple[str, float, dict[str, float], float]]:
     return rows
 
 
-def report(name: str, rows: list[tuple[str, float, dict[str, float], float]]) -> None:
-    """Milliseconds per message, per step and stage (profiled: cProfile adds its own cost)."""
+def report(name: str, bare: Measured, rows: Measured) -> None:
+    """Milliseconds per message, per step: without a profiler, then per stage under cProfile
+    (which adds its own cost: compare the stages with each other, not with the first CPU)."""
     names = [stage for stage, _ in STAGES] + ["other"]
-    print(f"{name}: CPU ms per message, one at a time, under cProfile ({COUNT} messages)")
-    print(f"{'step':<16} {'wall':>6} {'CPU':>6} " + " ".join(f"{s[:16]:>16}" for s in names)
-          + f" {'statements':>10}")  # fmt: skip
-    for step, wall, stages, statements in rows:
+    print(f"{name}: ms per message, one at a time ({COUNT} messages); stages under cProfile")
+    print(f"{'step':<16} {'wall':>6} {'CPU':>6} {'profiled':>8} "
+          + " ".join(f"{s[:16]:>16}" for s in names) + f" {'statements':>10}")  # fmt: skip
+    for (step, wall, cpu, _), (_, _, stages, statements) in zip(bare, rows, strict=True):
         total = sum(stages.values())
         cells = " ".join(f"{stages.get(s, 0.0) * 1e3:>16.3f}" for s in names)
-        print(f"{step:<16} {wall * 1e3:>6.2f} {total * 1e3:>6.2f} {cells} {statements:>10.1f}")
+        print(f"{step:<16} {wall * 1e3:>6.2f} {cpu['total'] * 1e3:>6.2f} {total * 1e3:>8.2f} "
+              f"{cells} {statements:>10.1f}")  # fmt: skip
 
 
 async def main() -> None:
     """SQLite, then PostgreSQL when a server is configured."""
     with tempfile.TemporaryDirectory() as tmp:
-        report("SQLite", await measure(f"sqlite:///{Path(tmp) / 'profile.db'}"))
+        first, second = (f"sqlite:///{Path(tmp) / name}" for name in ("plain.db", "profile.db"))
+        report("SQLite", await measure(first, plain), await measure(second, profiled))
     url = os.environ.get("WALKER_BENCH_POSTGRES_URL") or os.environ.get("WALKER_TEST_POSTGRES_URL")
     if not url:
         print("no WALKER_BENCH_POSTGRES_URL / WALKER_TEST_POSTGRES_URL: SQLite only")
@@ -163,8 +179,13 @@ async def main() -> None:
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    on_schema = f"{url}?options={quote(f'-csearch_path={schema}')}"
     try:
-        report("PostgreSQL", await measure(f"{url}?options={quote(f'-csearch_path={schema}')}"))
+        bare = await measure(on_schema, plain)
+        with engine.begin() as conn:  # the profiled run starts from empty tables too
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        report("PostgreSQL", bare, await measure(on_schema, profiled))
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))

@@ -72,13 +72,15 @@ DRAIN_SECONDS = 120.0
 
 
 class Figures(NamedTuple):
-    """One wrk run: answered per second, latency in ms, end-to-end replies per second."""
+    """One wrk run: answered per second, latency in ms, the server's CPU µs per request,
+    end-to-end replies per second."""
 
     rps: float
     p50: float
     p99: float
     answered: int
     repeats: int
+    cpu_us: float = 0.0
     e2e: float | None = None
 
 
@@ -306,12 +308,25 @@ def child(core: int, *args: str, output: bool = False) -> Iterator[subprocess.Po
             process.kill()
 
 
+class Server(NamedTuple):
+    """A running server: its webhook URL and process id."""
+
+    url: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def server(kind: str, database: str, twilio_url: str) -> Iterator[str]:
-    """A server of ``kind`` on core 0; yields its webhook URL once it answers."""
+def server(kind: str, database: str, twilio_url: str) -> Iterator[Server]:
+    """A server of ``kind`` on core 0, once it answers (``taskset`` execs it: same pid)."""
     port = free_port()
     args = ["--serve", kind, "--port", str(port), "--db", database, "--twilio", twilio_url]
-    with child(0, *args):
+    with child(0, *args) as process:
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -321,7 +336,7 @@ def server(kind: str, database: str, twilio_url: str) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}{WEBHOOK}"
+        yield Server(f"http://127.0.0.1:{port}{WEBHOOK}", process.pid)
 
 
 @contextlib.contextmanager
@@ -377,12 +392,12 @@ def wrk(
 class Bench:
     """The servers, each with its own range of webhook lines (MessageSids never reused)."""
 
-    def __init__(self, urls: dict[str, str], webhooks: Path, counter: int) -> None:
-        self.urls = urls
+    def __init__(self, servers: dict[str, Server], webhooks: Path, counter: int) -> None:
+        self.servers = servers
         self.webhooks = webhooks
         self.counter = counter
-        self.next_line = dict.fromkeys(urls, 0)
-        self.rate = dict.fromkeys(urls, 3000.0)
+        self.next_line = dict.fromkeys(servers, 0)
+        self.rate = dict.fromkeys(servers, 3000.0)
 
     def run(self, kind: str, seconds: int, pause_ms: int = 0) -> Figures:
         """One run; background kinds also wait for every reply at the fake Twilio."""
@@ -390,7 +405,9 @@ class Bench:
         count = min(int(self.rate[kind] * seconds * 1.5) + 500, LINES - first)
         sent_before = replies(self.counter)
         began = time.perf_counter()
-        figures = wrk(self.urls[kind], self.webhooks, first, count, seconds, pause_ms)
+        server = self.servers[kind]
+        cpu = cpu_seconds(server.pid)
+        figures = wrk(server.url, self.webhooks, first, count, seconds, pause_ms)
         # Requests still in flight when wrk stopped were answered too: never post them again.
         self.next_line[kind] = first + min(figures.answered + CONNECTIONS, count)
         if "background" in kind:
@@ -400,15 +417,17 @@ class Bench:
                     raise RuntimeError(f"{kind}: {got} of {figures.answered} replies arrived")
                 time.sleep(0.02)
             figures = figures._replace(e2e=figures.answered / (time.perf_counter() - began))
-        return figures
+        # Background kinds: until every reply went out, so the CPU of answering is counted.
+        used = cpu_seconds(server.pid) - cpu
+        return figures._replace(cpu_us=used / max(figures.answered, 1) * 1e6)
 
     def measure(self) -> tuple[dict[str, Figures], dict[str, Figures]]:
         """Warm-up, interleaved rounds (median by rate), then walker at half its maximum."""
-        for kind in self.urls:
+        for kind in self.servers:
             self.rate[kind] = self.run(kind, WARM_UP).rps
-        runs: dict[str, list[Figures]] = {kind: [] for kind in self.urls}
+        runs: dict[str, list[Figures]] = {kind: [] for kind in self.servers}
         for _ in range(ROUNDS):
-            for kind in self.urls:
+            for kind in self.servers:
                 runs[kind].append(self.run(kind, DURATION))
                 self.rate[kind] = runs[kind][-1].rps
         best = {k: sorted(f, key=lambda x: x.rps)[len(f) // 2] for k, f in runs.items()}
@@ -426,7 +445,7 @@ def report(best: dict[str, Figures], half: dict[str, Figures]) -> None:
     bare = best["bare"].rps
     print(f"wrk, {CONNECTIONS} connections, {DURATION} s runs, median of {ROUNDS} interleaved; "
           "server on core 0, wrk and fake Twilio on core 1")  # fmt: skip
-    print(f"{'server':<26} {'req/s':>7} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
+    print(f"{'server':<26} {'req/s':>7} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu µs':>7} "
           f"{'e2e/s':>6} {'e2e ratio':>9} {'half: req/s':>11} {'p99 ms':>7}")  # fmt: skip
     for kind, f in best.items():
         e2e = f"{f.e2e:>6.0f} {f.e2e / bare:>9.3f}" if f.e2e else f"{'-':>6} {'-':>9}"
@@ -434,7 +453,7 @@ def report(best: dict[str, Figures], half: dict[str, Figures]) -> None:
         at_half = f"{h.rps:>11.0f} {h.p99:>7.1f}" if h else f"{'-':>11} {'-':>7}"
         flag = f"  ({f.repeats} repeats)" if f.repeats else ""
         print(f"{kind:<26} {f.rps:>7.0f} {f.rps / bare:>6.3f} {f.p50:>7.1f} {f.p99:>7.1f} "
-              f"{e2e} {at_half}{flag}")  # fmt: skip
+              f"{f.cpu_us:>7.0f} {e2e} {at_half}{flag}")  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -489,11 +508,11 @@ def main() -> None:
             kinds["walker background, PostgreSQL"] = ("walker-background", walker_pg_url(pg, "b"))
         else:
             print("no WALKER_BENCH_POSTGRES_URL / WALKER_TEST_POSTGRES_URL: SQLite only")
-        urls = {
+        servers = {
             name: stack.enter_context(server(kind, db, twilio_url))
             for name, (kind, db) in kinds.items()
         }
-        report(*Bench(urls, webhooks, counter).measure())
+        report(*Bench(servers, webhooks, counter).measure())
         # Stop the servers before the PostgreSQL schema they use is dropped.
         stack.close()
 
