@@ -19,6 +19,12 @@ from walker_channels.sql.tables import approvals
 _PENDING = ApprovalStatus.PENDING.value
 
 
+_ID: sa.BindParameter[str] = sa.bindparam("p_id")
+GET = sa.select(approvals).where(approvals.c.id == _ID)
+"""Built once and executed with ``p_id``: it reuses its cache key and compiled form."""
+STATUS = sa.select(approvals.c.status).where(approvals.c.id == _ID)
+
+
 def approval_row(approval: Approval) -> dict[str, Any]:
     """The row that stores ``approval``."""
     row = approval.model_dump(mode="python")
@@ -47,8 +53,8 @@ class SqlApprovalStore:
 
     async def get(self, approval_id: str) -> Approval | None:
         """The approval with this id, if any."""
-        stmt = sa.select(approvals).where(approvals.c.id == approval_id)
-        row = await self._db.run(lambda conn: conn.execute(stmt).mappings().first())
+        params = {"p_id": approval_id}
+        row = await self._db.run(lambda conn: conn.execute(GET, params).mappings().first())
         return None if row is None else approval_from_row(row)
 
     async def list_pending(
@@ -127,5 +133,5 @@ def _decide(
     row = conn.execute(update).mappings().first()
     if row is not None:
         return row, None
-    status = conn.scalar(sa.select(approvals.c.status).where(approvals.c.id == approval_id))
+    status = conn.scalar(STATUS, {"p_id": approval_id})
     return None, status

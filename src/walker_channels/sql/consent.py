@@ -30,6 +30,24 @@ def _person(tenant_id: str, channel: Channel, participant: str) -> sa.ColumnElem
     )
 
 
+# Built once and executed with ``p_*`` parameters: each reuses its cache key and compiled
+# form (one built per call with literals pays its coercions and cache key every time).
+_TENANT: sa.BindParameter[str] = sa.bindparam("p_tenant_id")
+OPTED_OUT = sa.select(_o.tenant_id).where(
+    _o.tenant_id == _TENANT,
+    _o.channel == sa.bindparam("p_channel"),
+    _o.participant == sa.bindparam("p_participant"),
+)
+TEMPLATE = sa.select(tenant_settings.c.fallback_template).where(
+    tenant_settings.c.tenant_id == _TENANT
+)
+KEYWORDS = (
+    sa.select(_k.language, _k.kind, _k.keyword)
+    .where(_k.tenant_id == _TENANT)
+    .order_by(_k.language, _k.kind, _k.position)
+)
+
+
 class SqlConsentStore:
     """A :class:`~walker_channels.ports.ConsentStore` on ``walker_opt_outs``; the primary key
     (tenant, channel, pseudonym) makes concurrent opt-outs of one person store one row."""
@@ -63,8 +81,12 @@ class SqlConsentStore:
 
     async def is_opted_out(self, tenant_id: str, channel: Channel, participant: str) -> bool:
         """Whether the person has a row."""
-        stmt = sa.select(_o.tenant_id).where(_person(tenant_id, channel, participant))
-        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None)
+        params = {
+            "p_tenant_id": tenant_id,
+            "p_channel": channel.value,
+            "p_participant": participant,
+        }
+        return await self._db.run(lambda conn: conn.execute(OPTED_OUT, params).first() is not None)
 
     async def opt_outs(
         self, tenant_id: str, *, channel: Channel | None = None, limit: int = 100, offset: int = 0
@@ -99,16 +121,9 @@ class SqlTenantSettingsStore:
 
 
 def _read(conn: sa.Connection, tenant_id: str) -> TenantSettings:
-    template = conn.execute(
-        sa.select(tenant_settings.c.fallback_template).where(
-            tenant_settings.c.tenant_id == tenant_id
-        )
-    ).scalar()
-    rows = conn.execute(
-        sa.select(_k.language, _k.kind, _k.keyword)
-        .where(_k.tenant_id == tenant_id)
-        .order_by(_k.language, _k.kind, _k.position)
-    ).all()
+    params = {"p_tenant_id": tenant_id}
+    template = conn.execute(TEMPLATE, params).scalar()
+    rows = conn.execute(KEYWORDS, params).all()
     words: defaultdict[str, dict[str, list[str]]] = defaultdict(lambda: {"stop": [], "start": []})
     for language, kind, keyword in rows:
         lists = words[language]

@@ -73,6 +73,10 @@ def _quiet_since(before: datetime) -> list[sa.ColumnElement[bool]]:
     ]
 
 
+GET = sa.select(conversations).where(_c.id == sa.bindparam("p_id"))
+"""Built once and executed with ``p_id``: it reuses its cache key and compiled form."""
+
+
 class SqlConversationStore:
     """A :class:`~walker_channels.ports.ConversationStore` on ``walker_conversations``."""
 
@@ -90,8 +94,8 @@ class SqlConversationStore:
 
     async def get(self, conversation_id: str) -> Conversation | None:
         """The conversation with this id."""
-        stmt = sa.select(conversations).where(_c.id == conversation_id)
-        row = await self._db.run(lambda conn: conn.execute(stmt).mappings().first())
+        params = {"p_id": conversation_id}
+        row = await self._db.run(lambda conn: conn.execute(GET, params).mappings().first())
         return None if row is None else _conversation(row)
 
     async def find(self, query: ConversationQuery) -> Sequence[Conversation]:

@@ -39,7 +39,7 @@ def _queued_from_row(row: Mapping[Any, Any]) -> QueuedInbound:
     )
 
 
-def free(now: datetime) -> sa.ColumnElement[bool]:
+def free(now: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
     """The entry is unclaimed, or its lease ran out by ``now``."""
     return sa.or_(_q.leased_until.is_(None), _q.leased_until <= now)
 
@@ -55,6 +55,59 @@ def _behind(first: Any, then: Any) -> sa.ColumnElement[bool]:
 
 HEAD = ~sa.exists().where(_o.conversation == _q.conversation, _behind(_o, _q))
 """The entry is the oldest of its conversation (so no entry joined to another's turn is one)."""
+
+
+# The hot statements are built once and executed with ``p_*`` parameters, so each reuses its
+# cache key and compiled form (one built per call with literals pays its coercions and cache
+# key every time). No ``p_`` name is a column's: an UPDATE would SET a column so named.
+_ID: sa.BindParameter[str] = sa.bindparam("p_item_id")
+RENEW = (
+    sa.update(inbound_queue)
+    .where(_q.id == _ID)
+    .values(leased_until=sa.bindparam("p_leased_until"))
+    .returning(_q.id)
+)
+HOLD_REPLY = sa.update(inbound_queue).where(_q.id == _ID).values(reply=sa.bindparam("p_reply"))
+COMPLETE = sa.delete(inbound_queue).where(sa.or_(_q.id == _ID, _q.joined_to == _ID))
+_lead = inbound_queue.alias("lead")
+JOIN = (
+    sa.update(inbound_queue)
+    .where(
+        _q.joined_to.is_(None),
+        sa.exists().where(
+            _lead.c.id == _ID,
+            _lead.c.reply.is_(None),
+            _lead.c.conversation == _q.conversation,
+            _behind(_lead.c, _q),
+        ),
+    )
+    .values(joined_to=_ID)
+)
+JOINED = sa.select(inbound_queue).where(_q.joined_to == _ID).order_by(_q.enqueued_at, _q.id)
+
+
+def claim_statement(db: Database, *, by_id: bool, by_conversation: bool) -> sa.Update:
+    """The claim ``UPDATE`` (parameters ``p_now``, ``p_leased_until``, ``p_limit``, and
+    ``p_item_id`` / ``p_conversation`` when it filters on them)."""
+    now: sa.BindParameter[datetime] = sa.bindparam("p_now")
+    candidates = (
+        sa.select(_q.id)
+        # Walked in (enqueued_at, id) order until ``limit`` heads are found: no other
+        # condition here, or a planner may pick another index and test every entry.
+        .where(free(now), HEAD)
+        .order_by(_q.enqueued_at, _q.id)
+        .limit(sa.bindparam("p_limit", type_=sa.Integer))
+    )
+    if by_id:
+        candidates = candidates.where(_q.id == _ID)
+    if by_conversation:
+        candidates = candidates.where(_q.conversation == sa.bindparam("p_conversation"))
+    return (
+        sa.update(inbound_queue)
+        .where(_q.id.in_(db.dialect.skip_locked(candidates)), free(now))
+        .values(attempts=_q.attempts + 1, leased_until=sa.bindparam("p_leased_until"))
+        .returning(*inbound_queue.c)
+    )
 
 
 def enqueue_statement(db: Database) -> sa.Executable:
@@ -86,6 +139,13 @@ class SqlInboundQueue:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._insert = enqueue_statement(db)
+        self._claims = {
+            (by_id, by_conversation): claim_statement(
+                db, by_id=by_id, by_conversation=by_conversation
+            )
+            for by_id in (False, True)
+            for by_conversation in (False, True)
+        }
 
     async def enqueue(self, item: QueuedInbound) -> bool:
         """Add ``item``; ``False`` if an entry with its id exists."""
@@ -105,78 +165,47 @@ class SqlInboundQueue:
         conversation: str | None = None,
     ) -> Sequence[QueuedInbound]:
         """Lease up to ``limit`` free or expired conversation heads, oldest first."""
-        candidates = (
-            sa.select(_q.id)
-            # Walked in (enqueued_at, id) order until ``limit`` heads are found: no other
-            # condition here, or a planner may pick another index and test every entry.
-            .where(free(now), HEAD)
-            .order_by(_q.enqueued_at, _q.id)
-            .limit(limit)
+        stmt = self._claims[item_id is not None, conversation is not None]
+        params = {
+            "p_now": now,
+            "p_leased_until": now + lease,
+            "p_limit": limit,
+            "p_item_id": item_id,
+            "p_conversation": conversation,
+        }
+        rows = await self._db.run(
+            lambda conn: conn.execute(stmt, params).mappings().all(), write=True
         )
-        if item_id is not None:
-            candidates = candidates.where(_q.id == item_id)
-        if conversation is not None:
-            candidates = candidates.where(_q.conversation == conversation)
-        stmt = (
-            sa.update(inbound_queue)
-            .where(_q.id.in_(self._db.dialect.skip_locked(candidates)), free(now))
-            .values(attempts=_q.attempts + 1, leased_until=now + lease)
-            .returning(*inbound_queue.c)
-        )
-        rows = await self._db.run(lambda conn: conn.execute(stmt).mappings().all(), write=True)
         claimed = [_queued_from_row(row) for row in rows]
         return sorted(claimed, key=lambda item: (item.enqueued_at, item.id))
 
     async def renew(self, item_id: str, *, now: datetime, lease: timedelta) -> bool:
         """Move the entry's lease to ``now + lease``."""
-        stmt = (
-            sa.update(inbound_queue)
-            .where(_q.id == item_id)
-            .values(leased_until=now + lease)
-            .returning(_q.id)
+        params = {"p_item_id": item_id, "p_leased_until": now + lease}
+        return await self._db.run(
+            lambda conn: conn.execute(RENEW, params).first() is not None, write=True
         )
-        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
 
     async def hold_reply(self, item_id: str, reply: HeldReply) -> None:
         """Store ``reply`` on the entry."""
-        stmt = (
-            sa.update(inbound_queue)
-            .where(_q.id == item_id)
-            .values(reply=reply.model_dump(mode="json"))
-        )
-        await self._db.run(lambda conn: conn.execute(stmt), write=True)
+        params = {"p_item_id": item_id, "p_reply": reply.model_dump(mode="json")}
+        await self._db.run(lambda conn: conn.execute(HOLD_REPLY, params), write=True)
 
     async def gather(self, item_id: str) -> Sequence[QueuedInbound]:
         """Join the entries behind ``item_id`` (while it holds no reply); return the joined."""
-        lead = inbound_queue.alias("lead")
-        join = (
-            sa.update(inbound_queue)
-            .where(
-                _q.joined_to.is_(None),
-                sa.exists().where(
-                    lead.c.id == item_id,
-                    lead.c.reply.is_(None),
-                    lead.c.conversation == _q.conversation,
-                    _behind(lead.c, _q),
-                ),
-            )
-            .values(joined_to=item_id)
-        )
-        joined = (
-            sa.select(inbound_queue).where(_q.joined_to == item_id).order_by(_q.enqueued_at, _q.id)
-        )
+        params = {"p_item_id": item_id}
 
         def run(conn: sa.Connection) -> Sequence[Mapping[Any, Any]]:
-            conn.execute(join)
-            return conn.execute(joined).mappings().all()
+            conn.execute(JOIN, params)
+            return conn.execute(JOINED, params).mappings().all()
 
         rows = await self._db.run(run, write=True)
         return [_queued_from_row(row) for row in rows]
 
     async def complete(self, item_id: str) -> None:
         """Remove a processed entry and the entries joined to it (nothing for an unknown id)."""
-        stmt = sa.delete(inbound_queue).where(sa.or_(_q.id == item_id, _q.joined_to == item_id))
-        await self._db.run(lambda conn: conn.execute(stmt), write=True)
+        params = {"p_item_id": item_id}
+        await self._db.run(lambda conn: conn.execute(COMPLETE, params), write=True)
 
     async def stats(self, *, now: datetime) -> QueueStats:
         """How many entries wait and are in progress, and when the oldest waiting one came."""

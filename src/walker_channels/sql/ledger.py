@@ -31,6 +31,99 @@ _OPEN = (OutboundState.UNKNOWN.value, OutboundState.FAILED.value)
 """The states a sweep or an operator may still act on."""
 
 
+_o = outbound.c
+# The hot statements are built once and executed with ``p_*`` parameters, so each reuses its
+# cache key and compiled form (one built per call with literals pays its coercions and cache
+# key every time). No ``p_`` name is a column's: an UPDATE would SET a column so named.
+_KEY: sa.BindParameter[str] = sa.bindparam("p_key")
+GET = sa.select(outbound).where(_o.key == _KEY)
+EXISTS = sa.select(_o.key).where(_o.key == _KEY)
+
+
+def retry_statement(*, by_attempts: bool) -> sa.Update:
+    """Move a ``failed`` record (with ``p_attempts`` attempts if ``by_attempts``) to pending."""
+    conditions = [_o.key == _KEY, _o.state == OutboundState.FAILED.value]
+    if by_attempts:
+        conditions.append(_o.attempts == sa.bindparam("p_attempts"))
+    return (
+        sa.update(outbound)
+        .where(*conditions)
+        .values(
+            state=OutboundState.PENDING.value,
+            updated_at=sa.bindparam("p_at"),
+            error_code=None,
+            next_attempt_at=None,
+            attempts=_o.attempts + 1,
+        )
+        .returning(_o.key)
+    )
+
+
+def settle_statement(*, sets_provider_id: bool, keeps_payload: bool) -> sa.Update:
+    """The compare-and-set of a settlement, from the states in ``p_expected``."""
+    values: dict[str, Any] = {
+        "state": sa.bindparam("p_state"),
+        "updated_at": sa.bindparam("p_at"),
+        "error_code": sa.bindparam("p_error_code"),
+        "next_attempt_at": sa.bindparam("p_next_attempt_at"),
+    }
+    if sets_provider_id:
+        values["provider_message_id"] = sa.bindparam("p_provider_message_id")
+    if not keeps_payload:
+        values["payload"] = sa.null()
+    return (
+        sa.update(outbound)
+        .where(_o.key == _KEY, _o.state.in_(sa.bindparam("p_expected", expanding=True)))
+        .values(values)
+        .returning(_o.key)
+    )
+
+
+def advance_statement(*, by_key: bool) -> sa.Update:
+    """Apply a delivery status of rank ``p_rank`` to the record with key ``p_key`` (or, if
+    not ``by_key``, to the first with provider id ``p_provider_message_id``)."""
+    rank: sa.BindParameter[int] = sa.bindparam("p_rank")
+    unknown = _o.state == OutboundState.UNKNOWN.value
+    return (
+        sa.update(outbound)
+        .where(_target(by_key=by_key))
+        .where(sa.or_(_o.delivery_rank.is_(None), _o.delivery_rank < rank))
+        .values(
+            delivery_status=sa.bindparam("p_status"),
+            delivery_rank=rank,
+            provider_message_id=sa.bindparam("p_provider_message_id"),
+            state=sa.case((unknown, OutboundState.SENT.value), else_=_o.state),
+            next_attempt_at=sa.case((unknown, None), else_=_o.next_attempt_at),
+            updated_at=sa.bindparam("p_at"),
+        )
+        .returning(*outbound.c)
+    )
+
+
+def _target(*, by_key: bool) -> sa.ColumnElement[bool]:
+    if by_key:
+        return _o.key == _KEY
+    first = (
+        sa.select(_o.key)
+        .where(_o.provider_message_id == sa.bindparam("p_provider_message_id"))
+        .order_by(_o.created_at, _o.key)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return _o.key == first
+
+
+RETRY = {by_attempts: retry_statement(by_attempts=by_attempts) for by_attempts in (False, True)}
+SETTLE = {
+    (sets_provider_id, keeps_payload): settle_statement(
+        sets_provider_id=sets_provider_id, keeps_payload=keeps_payload
+    )
+    for sets_provider_id in (False, True)
+    for keeps_payload in (False, True)
+}
+ADVANCE = {by_key: advance_statement(by_key=by_key) for by_key in (False, True)}
+
+
 def record_row(record: OutboundRecord) -> dict[str, Any]:
     """The row that stores ``record``."""
     row = record.model_dump(mode="python", exclude={"payload"})
@@ -70,56 +163,38 @@ class SqlOutboundLedger:
 
     async def get(self, key: str) -> OutboundRecord | None:
         """The record with this key, if any."""
-        stmt = sa.select(outbound).where(outbound.c.key == key)
-        row = await self._db.run(lambda conn: conn.execute(stmt).mappings().first())
+        params = {"p_key": key}
+        row = await self._db.run(lambda conn: conn.execute(GET, params).mappings().first())
         return None if row is None else record_from_row(row)
 
     async def retry(self, key: str, *, at: datetime, attempts: int | None = None) -> bool:
         """Move a ``failed`` record back to ``pending`` in one conditional UPDATE."""
-        conditions = [outbound.c.key == key, outbound.c.state == OutboundState.FAILED.value]
-        if attempts is not None:
-            conditions.append(outbound.c.attempts == attempts)
-        stmt = (
-            sa.update(outbound)
-            .where(*conditions)
-            .values(
-                state=OutboundState.PENDING.value,
-                updated_at=at,
-                error_code=None,
-                next_attempt_at=None,
-                attempts=outbound.c.attempts + 1,
-            )
-            .returning(outbound.c.key)
+        stmt = RETRY[attempts is not None]
+        params = {"p_key": key, "p_at": at, "p_attempts": attempts}
+        return await self._db.run(
+            lambda conn: conn.execute(stmt, params).first() is not None, write=True
         )
-        return await self._db.run(lambda conn: conn.execute(stmt).first() is not None, write=True)
 
     async def settle(
         self, key: str, settlement: Settlement, *, event: ConversationEvent | None = None
     ) -> bool:
         """Settle by one conditional UPDATE and append ``event`` in the same transaction."""
-        values: dict[str, Any] = {
-            "state": settlement.state.value,
-            "updated_at": settlement.at,
-            "error_code": settlement.error_code,
-            "next_attempt_at": settlement.next_attempt_at,
+        provider_message_id = settlement.provider_message_id
+        stmt = SETTLE[provider_message_id is not None, settlement.keeps_payload]
+        params = {
+            "p_key": key,
+            "p_expected": [state.value for state in settlement.expected],
+            "p_state": settlement.state.value,
+            "p_at": settlement.at,
+            "p_error_code": settlement.error_code,
+            "p_next_attempt_at": settlement.next_attempt_at,
+            "p_provider_message_id": provider_message_id,
         }
-        if settlement.provider_message_id is not None:
-            values["provider_message_id"] = settlement.provider_message_id
-        if not settlement.keeps_payload:
-            values["payload"] = sa.null()
-        expected = [state.value for state in settlement.expected]
-        stmt = (
-            sa.update(outbound)
-            .where(outbound.c.key == key, outbound.c.state.in_(expected))
-            .values(values)
-            .returning(outbound.c.key)
-        )
-        exists = sa.select(outbound.c.key).where(outbound.c.key == key)
         append, row = self._append, None if event is None else event_row(event)
 
         def work(conn: sa.Connection) -> bool:
-            if conn.execute(stmt).first() is None:
-                if conn.execute(exists).first() is None:
+            if conn.execute(stmt, params).first() is None:
+                if conn.execute(EXISTS, params).first() is None:
                     raise NotFound("no outbound record with that key")
                 return False
             if row is not None:
@@ -169,38 +244,19 @@ class SqlOutboundLedger:
         key: str | None = None,
     ) -> OutboundRecord | None:
         """Apply ``status`` in one conditional UPDATE, only if its rank is higher."""
-        rank = delivery_rank(status)
-        unknown = outbound.c.state == OutboundState.UNKNOWN.value
-        stmt = (
-            sa.update(outbound)
-            .where(_target(provider_message_id, key))
-            .where(sa.or_(outbound.c.delivery_rank.is_(None), outbound.c.delivery_rank < rank))
-            .values(
-                delivery_status=status.value,
-                delivery_rank=rank,
-                provider_message_id=provider_message_id,
-                state=sa.case((unknown, OutboundState.SENT.value), else_=outbound.c.state),
-                next_attempt_at=sa.case((unknown, None), else_=outbound.c.next_attempt_at),
-                updated_at=at,
-            )
-            .returning(*outbound.c)
+        stmt = ADVANCE[key is not None]
+        params = {
+            "p_key": key,
+            "p_rank": delivery_rank(status),
+            "p_status": status.value,
+            "p_provider_message_id": provider_message_id,
+            "p_at": at,
+        }
+        row = await self._db.run(
+            lambda conn: conn.execute(stmt, params).mappings().first(), write=True
         )
-        row = await self._db.run(lambda conn: conn.execute(stmt).mappings().first(), write=True)
         return None if row is None else record_from_row(row)
 
     async def _records(self, stmt: sa.Select[Any]) -> Sequence[OutboundRecord]:
         rows = await self._db.run(lambda conn: conn.execute(stmt).mappings().all())
         return tuple(record_from_row(row) for row in rows)
-
-
-def _target(provider_message_id: str, key: str | None) -> sa.ColumnElement[bool]:
-    if key is not None:
-        return outbound.c.key == key
-    first = (
-        sa.select(outbound.c.key)
-        .where(outbound.c.provider_message_id == provider_message_id)
-        .order_by(outbound.c.created_at, outbound.c.key)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return outbound.c.key == first

@@ -32,6 +32,12 @@ def _owned(address: Address | str) -> sa.ColumnElement[bool]:
     return sa.and_(_t.address == owned.value, _t.channel == owned.channel.value)
 
 
+RESOLVE = sa.select(_t.tenant_id).where(
+    _t.address == sa.bindparam("p_address"), _t.channel == sa.bindparam("p_channel")
+)
+"""Built once and executed with parameters: it reuses its cache key and compiled form."""
+
+
 class SqlTenantResolver:
     """A :class:`~walker_channels.ports.TenantResolver` on ``walker_tenant_numbers``.
 
@@ -46,8 +52,9 @@ class SqlTenantResolver:
 
     async def resolve(self, recipient: Address) -> str | None:
         """The tenant that owns ``recipient``'s number or address on its channel, if any."""
-        stmt = sa.select(_t.tenant_id).where(_owned(recipient))
-        tenant: str | None = await self._db.run(lambda conn: conn.scalar(stmt))
+        owned = receiving_address(recipient)
+        params = {"p_address": owned.value, "p_channel": owned.channel.value}
+        tenant: str | None = await self._db.run(lambda conn: conn.scalar(RESOLVE, params))
         return tenant
 
     async def add_number(
