@@ -102,17 +102,19 @@ def _unique(forms: Iterator[str]) -> Iterator[str]:
             yield form
 
 
-def _python_forms(parsed: ParseResult) -> tuple[str, ...]:
+def _python_forms(parsed: ParseResult) -> Iterator[str]:
     # twilio-python's remove_port/add_port, quirks included (a port of 0 counts as none),
     # but not the port-less URL it mangles: it cuts "user:pass@host:port" or "[::1]:port" at
     # the first ":". The received spelling below strips those ports correctly instead.
     if not parsed.port:
+        yield parsed.geturl()
         port = 443 if parsed.scheme == "https" else 80
-        return parsed.geturl(), parsed._replace(netloc=f"{parsed.netloc}:{port}").geturl()
+        yield parsed._replace(netloc=f"{parsed.netloc}:{port}").geturl()
+        return
     host = parsed.netloc.split(":")[0]
-    if host != parsed.netloc.rsplit(":", 1)[0]:
-        return (parsed.geturl(),)
-    return parsed._replace(netloc=host).geturl(), parsed.geturl()
+    if host == parsed.netloc.rsplit(":", 1)[0]:
+        yield parsed._replace(netloc=host).geturl()
+    yield parsed.geturl()
 
 
 _URL = re.compile(

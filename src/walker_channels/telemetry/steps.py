@@ -138,8 +138,9 @@ class Telemetry:
             step.fields.setdefault("outcome", "cancelled")
             if self._otel is not None:
                 self._otel.count(step, time.perf_counter() - started)
-            subject = step.fields.get("message_id") or step.fields.get("approval_id") or "-"
-            log.info("%s %s: %s", name, subject, step.fields["outcome"], extra=step.extra())
+            if log.isEnabledFor(logging.INFO):  # the extras are built for a record only
+                subject = step.fields.get("message_id") or step.fields.get("approval_id") or "-"
+                log.info("%s %s: %s", name, subject, step.fields["outcome"], extra=step.extra())
 
     def note(self, **fields: Unpack[StepFields]) -> None:
         """Add ``fields`` to the step running now (nothing when none runs)."""
