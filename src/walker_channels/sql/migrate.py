@@ -41,7 +41,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from walker_channels.sql.engine import Database, analyze_sqlite
+from walker_channels.sql.engine import Database
+from walker_channels.sql.sqlite import analyze_sqlite
 
 VERSION_TABLE = "walker_alembic_version"
 MIGRATIONS = Path(__file__).parent / "migrations"
