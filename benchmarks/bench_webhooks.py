@@ -22,8 +22,9 @@ each line its own MessageSid). The servers:
 Each is measured for ``DURATION`` seconds, three rounds interleaved, median by rate. For
 background mode the end-to-end rate is webhooks answered over the time until the fake Twilio
 has received every reply. Then each walker server once more at half its maximum rate (the
-Lua ``delay``, for twice as long: few requests at low rates), for the p99 the issue's aim
-names. Ratios are to the bare endpoint.
+Lua ``delay``: each connection waits an exponential time before each request, so the 32
+connections are independent senders, not 32 requests in step; for twice as long: few
+requests at low rates), for the p99 the issue's aim names. Ratios are to the bare endpoint.
 
 Run: ``python benchmarks/bench_webhooks.py`` (``nox -s bench -- bench_webhooks``); needs
 ``wrk`` (``apt-get install wrk``) and, for the PostgreSQL rows, ``WALKER_BENCH_POSTGRES_URL``

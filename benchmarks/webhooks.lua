@@ -1,6 +1,9 @@
 -- Replays distinct pre-signed Twilio webhooks for wrk (bench_webhooks.py writes the file).
 -- Arguments: file first count [delay_ms]. Line i of the file is "signature<TAB>form body";
 -- this run posts lines first+1 .. first+count once each, then starts over (counted as repeats).
+-- With delay_ms, each connection waits a random time of that mean before each request
+-- (exponential: independent senders, a Poisson stream in all), not the same time every time,
+-- which keeps the connections in step and turns the load into bursts of one per connection.
 local signatures, bodies, n, i = {}, {}, 0, 0
 repeats = 0 -- global: done() reads it from each thread
 local pause = 0
@@ -11,6 +14,7 @@ function setup(thread)
 end
 
 function init(args)
+  math.randomseed(os.time())
   local first, count = tonumber(args[2]), tonumber(args[3])
   pause = tonumber(args[4] or "0")
   local line_no = 0
@@ -39,7 +43,8 @@ function request()
 end
 
 function delay()
-  return pause
+  if pause == 0 then return 0 end
+  return math.floor(-pause * math.log(1 - math.random()) + 0.5)
 end
 
 function done(summary, latency, requests)
