@@ -24,7 +24,9 @@ background mode the end-to-end rate is webhooks answered over the time until the
 has received every reply. Then each walker server once more at half its maximum rate (the
 Lua ``delay``: each connection waits an exponential time before each request, so the 32
 connections are independent senders, not 32 requests in step; for twice as long: few
-requests at low rates), for the p99 the issue's aim names. Ratios are to the bare endpoint.
+requests at low rates), for the p99 the issue's aim names; and once more with the same pause
+every time ("in step"), which sends the 32 requests as bursts. Ratios are to the bare
+endpoint.
 
 Run: ``python benchmarks/bench_webhooks.py`` (``nox -s bench -- bench_webhooks``); needs
 ``wrk`` (``apt-get install wrk``) and, for the PostgreSQL rows, ``WALKER_BENCH_POSTGRES_URL``
@@ -369,12 +371,19 @@ def write_webhooks(path: Path, count: int) -> None:
 
 
 def wrk(
-    url: str, webhooks: Path, first: int, count: int, seconds: int, pause_ms: int = 0
+    url: str,
+    webhooks: Path,
+    first: int,
+    count: int,
+    seconds: int,
+    pause_ms: int = 0,
+    in_step: bool = False,
 ) -> Figures:
-    """One wrk run posting lines ``first+1..first+count`` (then repeating them)."""
+    """One wrk run posting lines ``first+1..first+count`` (then repeating them); with
+    ``pause_ms``, each connection waits that long on average (exactly, if ``in_step``)."""
     command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s",
                "--timeout", "30s", "--latency", "-s", str(LUA), url, "--",
-               str(webhooks), str(first), str(count), str(pause_ms)]  # fmt: skip
+               str(webhooks), str(first), str(count), str(pause_ms), str(int(in_step))]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode:
         raise RuntimeError(f"wrk failed: {done.stderr.strip()}")
@@ -400,7 +409,7 @@ class Bench:
         self.next_line = dict.fromkeys(servers, 0)
         self.rate = dict.fromkeys(servers, 3000.0)
 
-    def run(self, kind: str, seconds: int, pause_ms: int = 0) -> Figures:
+    def run(self, kind: str, seconds: int, pause_ms: int = 0, in_step: bool = False) -> Figures:
         """One run; background kinds also wait for every reply at the fake Twilio."""
         first = self.next_line[kind]
         count = min(int(self.rate[kind] * seconds * 1.5) + 500, LINES - first)
@@ -408,7 +417,7 @@ class Bench:
         began = time.perf_counter()
         server = self.servers[kind]
         cpu = cpu_seconds(server.pid)
-        figures = wrk(server.url, self.webhooks, first, count, seconds, pause_ms)
+        figures = wrk(server.url, self.webhooks, first, count, seconds, pause_ms, in_step)
         # Requests still in flight when wrk stopped were answered too: never post them again.
         self.next_line[kind] = first + min(figures.answered + CONNECTIONS, count)
         if "background" in kind:
@@ -422,7 +431,7 @@ class Bench:
         used = cpu_seconds(server.pid) - cpu
         return figures._replace(cpu_us=used / max(figures.answered, 1) * 1e6)
 
-    def measure(self) -> tuple[dict[str, Figures], dict[str, Figures]]:
+    def measure(self) -> tuple[dict[str, Figures], dict[str, Figures], dict[str, Figures]]:
         """Warm-up, interleaved rounds (median by rate), then walker at half its maximum."""
         for kind in self.servers:
             self.rate[kind] = self.run(kind, WARM_UP).rps
@@ -433,25 +442,30 @@ class Bench:
                 self.rate[kind] = runs[kind][-1].rps
         best = {k: sorted(f, key=lambda x: x.rps)[len(f) // 2] for k, f in runs.items()}
         half: dict[str, Figures] = {}
+        in_step: dict[str, Figures] = {}
         for kind, figures in best.items():
             if kind.startswith("walker"):
                 target = (figures.e2e or figures.rps) / 2
                 pause = round(CONNECTIONS * 1000 / target)
                 half[kind] = self.run(kind, 2 * DURATION, pause_ms=pause)
-        return best, half
+                in_step[kind] = self.run(kind, 2 * DURATION, pause_ms=pause, in_step=True)
+        return best, half, in_step
 
 
-def report(best: dict[str, Figures], half: dict[str, Figures]) -> None:
+def report(best: dict[str, Figures], half: dict[str, Figures], in_step: dict[str, Figures]) -> None:
     """The table: rates, p99, ratios to the bare endpoint of the same run."""
     bare = best["bare"].rps
     print(f"wrk, {CONNECTIONS} connections, {DURATION} s runs, median of {ROUNDS} interleaved; "
           "server on core 0, wrk and fake Twilio on core 1")  # fmt: skip
     print(f"{'server':<26} {'req/s':>7} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu µs':>7} "
-          f"{'e2e/s':>6} {'e2e ratio':>9} {'half: req/s':>11} {'p99 ms':>7}")  # fmt: skip
+          f"{'e2e/s':>6} {'e2e ratio':>9} {'half: req/s':>11} {'p99 ms':>7} "
+          f"{'in step: p99 ms':>15}")  # fmt: skip
     for kind, f in best.items():
         e2e = f"{f.e2e:>6.0f} {f.e2e / bare:>9.3f}" if f.e2e else f"{'-':>6} {'-':>9}"
         h = half.get(kind)
+        s = in_step.get(kind)
         at_half = f"{h.rps:>11.0f} {h.p99:>7.1f}" if h else f"{'-':>11} {'-':>7}"
+        at_half += f" {s.p99:>15.1f}" if s else f" {'-':>15}"
         flag = f"  ({f.repeats} repeats)" if f.repeats else ""
         print(f"{kind:<26} {f.rps:>7.0f} {f.rps / bare:>6.3f} {f.p50:>7.1f} {f.p99:>7.1f} "
               f"{f.cpu_us:>7.0f} {e2e} {at_half}{flag}")  # fmt: skip

@@ -1,12 +1,13 @@
 -- Replays distinct pre-signed Twilio webhooks for wrk (bench_webhooks.py writes the file).
--- Arguments: file first count [delay_ms]. Line i of the file is "signature<TAB>form body";
+-- Arguments: file first count [delay_ms [in_step]]. Line i of the file is "signature<TAB>form body";
 -- this run posts lines first+1 .. first+count once each, then starts over (counted as repeats).
 -- With delay_ms, each connection waits a random time of that mean before each request
 -- (exponential: independent senders, a Poisson stream in all), not the same time every time,
--- which keeps the connections in step and turns the load into bursts of one per connection.
+-- which keeps the connections in step and turns the load into bursts of one per connection
+-- (that, with in_step = 1: the same pause every time).
 local signatures, bodies, n, i = {}, {}, 0, 0
 repeats = 0 -- global: done() reads it from each thread
-local pause = 0
+local pause, in_step = 0, false
 local threads = {}
 
 function setup(thread)
@@ -17,6 +18,7 @@ function init(args)
   math.randomseed(os.time())
   local first, count = tonumber(args[2]), tonumber(args[3])
   pause = tonumber(args[4] or "0")
+  in_step = args[5] == "1"
   local line_no = 0
   for line in io.lines(args[1]) do
     line_no = line_no + 1
@@ -43,7 +45,7 @@ function request()
 end
 
 function delay()
-  if pause == 0 then return 0 end
+  if pause == 0 or in_step then return pause end
   return math.floor(-pause * math.log(1 - math.random()) + 0.5)
 end
 
