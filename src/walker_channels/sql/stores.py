@@ -1,6 +1,6 @@
 """Every SQL store on one :class:`Database`: the object a composition root builds once and
 disposes. The stores, the migrations and :meth:`SqlStores.create_all` all run their
-transactions through it (on SQLite: one pool, on the stdlib driver)."""
+transactions through it (in threads, on the sync drivers)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ class SqlStores:
     ``SqlStores.from_url("postgresql://user@host/db")`` (psycopg; ``postgresql+asyncpg://``
     also works). Create the schema with :meth:`upgrade` (migrations) or :meth:`create_all`
     (tests), and call :meth:`dispose` at shutdown (or use ``async with``). ``engine`` is the
-    async engine, for a caller's own queries; the stores do not use it on SQLite.
+    async engine, for a caller's own queries (and PostgreSQL's ``LISTEN``); the stores run
+    their transactions on sync drivers in threads (see :mod:`walker_channels.sql.engine`).
     """
 
     def __init__(self, engine: AsyncEngine, *, schema: str | None = None) -> None:
