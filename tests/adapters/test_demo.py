@@ -21,7 +21,7 @@ from walker_channels.testing import FixedClock, SimulatedTwilio
 from walker_channels.twilio import RetrySettings, TwilioConfig, TwilioTransport
 from walker_channels_fastapi.demo import DemoOptions, plan_demo
 from walker_channels_fastapi.demo.banner import banner
-from walker_channels_fastapi.demo.commands import simulated_request
+from walker_channels_fastapi.demo.commands import register_simulate, simulated_request
 from walker_channels_fastapi.demo.config import SIMULATED_ACCOUNT_SID
 
 pytestmark = pytest.mark.anyio
@@ -193,3 +193,15 @@ def test_simulate_without_a_token_says_where_to_find_one() -> None:
 
     with pytest.raises(ConfigurationError, match="--token"):
         simulated_request(args, Settings())
+
+
+def test_the_printed_simulate_line_keeps_tokens_that_start_with_a_dash() -> None:
+    # A random token starts with "-" one time in 64: the printed line must still parse.
+    environment = Settings(walker_demo_token="-Dash-token", twilio_auth_token="-twilio")
+    plan = plan_demo(environment, DemoOptions(), port=8000)
+    line = next(x for x in banner(plan, database="-").splitlines() if "--api-token" in x)
+    parser = argparse.ArgumentParser()
+    register_simulate(parser.add_subparsers())
+    args = parser.parse_args(shlex.split(line)[1:])
+    assert args.api_token == "-Dash-token"
+    assert args.token == plan.twilio_token

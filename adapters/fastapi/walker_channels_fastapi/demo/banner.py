@@ -129,9 +129,10 @@ def _reads(plan: DemoPlan) -> str:
 
 def _review(plan: DemoPlan) -> str:
     simulate = [cli_path(), "simulate", "--url", plan.public_url]
+    # name=value: a random token may start with "-", which argparse would take for an option.
     if plan.simulated_twilio:
-        simulate += ["--token", plan.twilio_token]
-    simulate += ["--api-token", plan.api_token]
+        simulate += [f"--token={plan.twilio_token}"]
+    simulate += [f"--api-token={plan.api_token}"]
     body = ["--body", REFUND_TEXT]
     approve = f"{plan.public_url}/api/v1/admin/hitl/APPROVAL_ID/approve"
     lines = [
