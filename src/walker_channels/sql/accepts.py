@@ -27,23 +27,14 @@ from walker_channels.sql.conversations import conversation_row, upsert_statement
 from walker_channels.sql.engine import Database
 from walker_channels.sql.events import LAST_SESSION, event_row, last_session, person_params
 from walker_channels.sql.inbox import enqueue_statement, queue_row
-from walker_channels.sql.tables import (
-    conversations,
-    events,
-    tenant_numbers,
-    tenant_numbers_version,
-)
+from walker_channels.sql.tables import conversations, events, tenant_numbers_version
+from walker_channels.sql.tenants import RESOLVE
 
 _c = conversations.c
-_t = tenant_numbers.c
 _v = tenant_numbers_version.c
 # No row yet (no number changed through the stores since the migration): version 0.
 _VERSION = sa.func.coalesce(sa.select(_v.version).where(_v.id == 1).scalar_subquery(), 0)
-_OWNER = (
-    sa.select(_t.tenant_id)
-    .where(_t.address == sa.bindparam("address"), _t.channel == sa.bindparam("channel"))
-    .scalar_subquery()
-)
+_OWNER = RESOLVE.scalar_subquery()
 _OWNERSHIP = sa.select(_VERSION, _OWNER)
 """The numbers' version and the recipient's owner, read together (one snapshot)."""
 _SESSION = sa.select(_c.session_id, _c.last_activity_at).where(_c.id == sa.bindparam("key"))
@@ -83,7 +74,7 @@ class SqlAcceptStore:
             return Admission(tenant_id=str(recorded.args[0]))
 
     def _accept(self, conn: sa.Connection, number: Owned, records: ArrivalRecords) -> Admission:
-        params = {"address": number[0], "channel": number[1]}
+        params = {"p_address": number[0], "p_channel": number[1]}
         version, owners = self._owners
         tenant = owners.get(number) if version is not None else None
         if tenant is None:

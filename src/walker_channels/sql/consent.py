@@ -24,20 +24,16 @@ _OFF = "off"
 """The ``kind`` of the row that keeps a language saved with no keywords."""
 
 
-def _person(tenant_id: str, channel: Channel, participant: str) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        _o.tenant_id == tenant_id, _o.channel == channel.value, _o.participant == participant
-    )
-
-
 # Built once and executed with ``p_*`` parameters: each reuses its cache key and compiled
 # form (one built per call with literals pays its coercions and cache key every time).
 _TENANT: sa.BindParameter[str] = sa.bindparam("p_tenant_id")
-OPTED_OUT = sa.select(_o.tenant_id).where(
+_PERSON = sa.and_(
     _o.tenant_id == _TENANT,
     _o.channel == sa.bindparam("p_channel"),
     _o.participant == sa.bindparam("p_participant"),
 )
+OPTED_OUT = sa.select(_o.tenant_id).where(_PERSON)
+OPT_IN = sa.delete(opt_outs).where(_PERSON).returning(_o.tenant_id)
 TEMPLATE = sa.select(tenant_settings.c.fallback_template).where(
     tenant_settings.c.tenant_id == _TENANT
 )
@@ -46,6 +42,11 @@ KEYWORDS = (
     .where(_k.tenant_id == _TENANT)
     .order_by(_k.language, _k.kind, _k.position)
 )
+
+
+def _person(tenant_id: str, channel: Channel, participant: str) -> dict[str, str]:
+    """The parameters of :data:`OPTED_OUT` and :data:`OPT_IN`."""
+    return {"p_tenant_id": tenant_id, "p_channel": channel.value, "p_participant": participant}
 
 
 class SqlConsentStore:
@@ -73,19 +74,14 @@ class SqlConsentStore:
 
     async def opt_in(self, tenant_id: str, channel: Channel, participant: str) -> bool:
         """Delete the person's row; ``False`` when there was none."""
-        stmt = sa.delete(opt_outs).where(_person(tenant_id, channel, participant))
-        returning = stmt.returning(_o.tenant_id)
+        params = _person(tenant_id, channel, participant)
         return await self._db.run(
-            lambda conn: conn.execute(returning).first() is not None, write=True
+            lambda conn: conn.execute(OPT_IN, params).first() is not None, write=True
         )
 
     async def is_opted_out(self, tenant_id: str, channel: Channel, participant: str) -> bool:
         """Whether the person has a row."""
-        params = {
-            "p_tenant_id": tenant_id,
-            "p_channel": channel.value,
-            "p_participant": participant,
-        }
+        params = _person(tenant_id, channel, participant)
         return await self._db.run(lambda conn: conn.execute(OPTED_OUT, params).first() is not None)
 
     async def opt_outs(
