@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import Pool
 
 from walker_channels.exceptions import StoreError
 from walker_channels.sql.engine import Database, create_engine
@@ -24,6 +25,9 @@ WAIT = 10.0  # seconds a gate waits at most: a hung writer fails the test instea
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(create_engine(f"sqlite:///{tmp_path / 'writes.db'}"))
     await database.run(_schema, write=True)
+    # The writer runs its first ANALYZE after answering that write: one write more returns
+    # only once it is over, so no test counts its COMMIT.
+    await database.run(lambda _conn: None, write=True)
     yield database
     await database.dispose()
 
@@ -153,3 +157,24 @@ async def test_a_failed_commit_fails_every_write_of_its_batch_and_the_writer_goe
     assert all(isinstance(result, StoreError) for result in results)
     assert await db.run(insert(4), write=True) == 4
     assert await stored(db) == {0, 4}
+
+
+async def test_a_lone_failing_write_rolls_back_and_keeps_the_connection(db: Database) -> None:
+    def fail() -> None:
+        raise ValueError("this write fails after its insert")
+
+    opened: list[object] = []
+
+    def count(dbapi_connection: object, _record: object) -> None:
+        opened.append(dbapi_connection)
+
+    sa.event.listen(Pool, "connect", count)
+    try:
+        for n in range(5):
+            with pytest.raises(ValueError, match="fails after its insert"):
+                await db.run(insert(n, then=fail), write=True)
+        assert await db.run(insert(9), write=True) == 9
+    finally:
+        sa.event.remove(Pool, "connect", count)
+    assert await stored(db) == {9}
+    assert opened == []  # the writer's connection served every one of them

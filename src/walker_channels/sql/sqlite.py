@@ -174,13 +174,16 @@ class SqliteWriter:
             while (batch := self._next_batch()) is not None:
                 if conn is None or conn.closed or conn.invalidated:
                     conn = self._engine.connect().execution_options(**{_WRITE: True})
-                if not self._write(conn, batch):
+                committed = self._write(conn, batch)
+                for write in batch:
+                    write.settle()
+                if committed:
+                    self._analyze_if_due(conn, len(batch))
+                else:
                     # A failed COMMIT can leave SQLite's transaction open: back to the pool
                     # (which rolls it back), and the next batch starts on a fresh connection.
                     conn.close()
                     conn = None
-                for write in batch:
-                    write.settle()
         finally:
             if conn is not None:
                 conn.close()
@@ -203,13 +206,13 @@ class SqliteWriter:
         return [w for w in batch if not w.future.cancelled()]
 
     def _write(self, conn: sa.Connection, batch: list[_Write]) -> bool:
-        """``batch`` in one transaction; ``False`` if it failed as a whole (not committed)."""
+        """``batch`` in one transaction; ``False`` if the transaction itself failed."""
         if not batch:
             return True
         try:
-            with conn.begin():
+            with conn.begin() as transaction:
                 if len(batch) == 1:
-                    batch[0].result = batch[0].work(conn)
+                    _alone(transaction, conn, batch[0])
                 else:
                     for write in batch:
                         _in_savepoint(conn, write)
@@ -217,19 +220,32 @@ class SqliteWriter:
             for write in batch:
                 write.error = write.error or exc
             return False
-        # Statistics follow the data: without them the planner walks the event log for a
-        # person's latest session (see sql.events.LAST_SESSION). Once at start, then every
-        # SQLITE_ANALYZE_EVERY writes, after the commit (the batch's answer waits ~2 ms).
-        self._until_analyze -= len(batch)
-        if self._until_analyze <= 0:
-            self._until_analyze = SQLITE_ANALYZE_EVERY
-            try:
-                with conn.begin():
-                    analyze_sqlite(conn)
-            except DBAPIError as exc:
-                # The work is committed: its callers must not see this (a later run may do).
-                log.warning("ANALYZE failed: %s", type(exc.orig).__name__)
         return True
+
+    def _analyze_if_due(self, conn: sa.Connection, writes: int) -> None:
+        """Statistics follow the data: without them the planner walks the event log for a
+        person's latest session (see sql.events.LAST_SESSION). Once at start, then every
+        SQLITE_ANALYZE_EVERY writes, after the batch's callers were answered (~2 ms)."""
+        self._until_analyze -= writes
+        if self._until_analyze > 0:
+            return
+        self._until_analyze = SQLITE_ANALYZE_EVERY
+        try:
+            with conn.begin():
+                analyze_sqlite(conn)
+        except DBAPIError as exc:
+            # The work is committed: its callers must not see this (a later run may do).
+            log.warning("ANALYZE failed: %s", type(exc.orig).__name__)
+
+
+def _alone(transaction: sa.RootTransaction, conn: sa.Connection, write: _Write) -> None:
+    """A batch of one ``write``, without a savepoint: if it raises, its transaction rolls back
+    (and the connection stays usable)."""
+    try:
+        write.result = write.work(conn)
+    except Exception as exc:  # the caller gets it
+        write.error = exc
+        transaction.rollback()
 
 
 def _in_savepoint(conn: sa.Connection, write: _Write) -> None:
