@@ -24,6 +24,7 @@ from walker_channels.models import (
     BriefSchedule,
     CampaignUpdate,
     Channel,
+    Claim,
     Conversation,
     ConversationEvent,
     ConversationMode,
@@ -55,6 +56,7 @@ from walker_channels.models import (
     Settlement,
     StatsQuery,
     TenantSettings,
+    Turn,
 )
 from walker_channels.models.tenants import TenantNumber
 from walker_channels.models.webhooks import WebhookBatch, WebhookRequest
@@ -369,6 +371,45 @@ class AcceptStore(Protocol):
 
     async def accept(self, recipient: Address, records: ArrivalRecords) -> Admission:
         """Resolve the tenant owning ``recipient`` and write ``records`` for it."""
+        ...
+
+
+class TurnRecords(Protocol):
+    """How a claimed entry's records are found (the service's keys, handed to a
+    :class:`TurnStore`)."""
+
+    def inbound_event(self, item: QueuedInbound) -> InboundEvent:
+        """The inbound event that records ``item`` (its participant is the sender's)."""
+        ...
+
+    def approval_id(self, item: QueuedInbound) -> str:
+        """The id of the approval ``item`` causes when it is escalated."""
+        ...
+
+    def reply_key(self, item: QueuedInbound) -> str:
+        """The ledger key of the reply to ``item`` (its first part)."""
+        ...
+
+
+class TurnStore(Protocol):
+    """Claims queued entries (as :meth:`InboundQueue.claim`) together with what answering each
+    needs: its inbound event recorded if missing, its approval and reply record if an earlier
+    run left them, its conversation, and the person's consent.
+
+    The claim's reads see the same moment as the claim (one transaction on SQL). A completed
+    entry's conversation can be claimed on in the same step, so a worker moving through a
+    conversation pays one step between messages.
+    """
+
+    async def claim(self, claim: Claim, records: TurnRecords) -> Sequence[Turn]:
+        """Lease the entries ``claim`` selects, oldest first, each with its records."""
+        ...
+
+    async def complete(
+        self, item_id: str, records: TurnRecords, *, then: Claim | None = None
+    ) -> Sequence[Turn]:
+        """Remove a processed entry (and the entries joined to it); then, with ``then``,
+        claim as :meth:`claim` does (nothing without it)."""
         ...
 
 

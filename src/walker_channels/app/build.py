@@ -171,6 +171,7 @@ def build_services(
         sentiment=sentiment if sentiment is not None else _sentiment_scorer(settings),
         consent=consent,
         accepts=stores.accepts,
+        turns=stores.turns,
     )
     email = (
         _email(

@@ -33,6 +33,7 @@ from walker_channels.ports import (
     PrivacyStore,
     TenantResolver,
     TenantSettingsStore,
+    TurnStore,
 )
 from walker_channels.services import (
     ConsentService,
@@ -83,6 +84,11 @@ class StoreSet(Protocol):
     @property
     def accepts(self) -> AcceptStore:
         """Writes an accepted message's conversation, queue entry and event together."""
+        ...
+
+    @property
+    def turns(self) -> TurnStore:
+        """Claims queued messages with the records answering them needs."""
         ...
 
     @property

@@ -92,6 +92,7 @@ from walker_channels.models.outbound import (
 )
 from walker_channels.models.privacy import ErasureRecord, ErasureRequest, RetentionReport
 from walker_channels.models.schedules import BriefRunState, BriefSchedule
+from walker_channels.models.turns import Claim, ConsentState, Turn
 from walker_channels.models.webhooks import WebhookBatch, WebhookReply, WebhookRequest
 
 __all__ = [
@@ -112,10 +113,12 @@ __all__ = [
     "BriefSchedule",
     "CampaignUpdate",
     "Channel",
+    "Claim",
     "ConfidenceBucket",
     "ConsentAction",
     "ConsentKeywords",
     "ConsentSource",
+    "ConsentState",
     "Conversation",
     "ConversationEvent",
     "ConversationMode",
@@ -180,6 +183,7 @@ __all__ = [
     "StatsQuery",
     "StructuredParts",
     "TenantSettings",
+    "Turn",
     "WebhookBatch",
     "WebhookReply",
     "WebhookRequest",

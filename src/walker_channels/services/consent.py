@@ -21,6 +21,7 @@ from walker_channels.models import (
     Channel,
     ConsentAction,
     ConsentSource,
+    ConsentState,
     InboundMessage,
     OptedInEvent,
     OptedOutEvent,
@@ -52,21 +53,30 @@ class ConsentService:
         self._clock = clock
 
     async def on_messages(
-        self, tenant_id: str, messages: Sequence[InboundMessage], *, session_id: str | None = None
+        self,
+        tenant_id: str,
+        messages: Sequence[InboundMessage],
+        *,
+        session_id: str | None = None,
+        known: ConsentState | None = None,
     ) -> ProcessOutcome | None:
         """Apply the consent keywords of one turn's messages, in order; what the flow does next.
 
         ``OPTED_OUT`` when the person is on the list afterwards, ``CONSENT_KEYWORD`` when a
         keyword lifted it or the provider answered one; ``None``: run the agent. A START-style
         word from someone not opted out ("yes") is an ordinary message for the agent.
+        ``known``: the settings and list entry read with the turn's claim, so neither is read
+        again unless a keyword changed the list.
         """
-        keywords = tenant_keywords(await self._settings.get(tenant_id))
-        answered = False
+        settings = known.settings if known else await self._settings.get(tenant_id)
+        keywords = tenant_keywords(settings)
+        answered = changed = False
         for message in messages:
             action = message.opt_out_type or consent_action(message.text, keywords)
             source = ConsentSource.PROVIDER if message.opt_out_type else ConsentSource.KEYWORD
             who = self.participant(message.sender)
             cause = message.provider_message_id
+            changed = changed or action is not None
             if action is ConsentAction.STOP:
                 await self._opt_out(tenant_id, message.channel, who, source, cause, session_id)
             elif action is ConsentAction.START:
@@ -76,7 +86,12 @@ class ConsentService:
                 answered = answered or lifted
             answered = answered or message.opt_out_type is not None
         last = messages[-1]
-        if await self.is_opted_out(tenant_id, last.channel, self.participant(last.sender)):
+        if known is not None and not changed:
+            opted_out = known.opted_out
+        else:
+            who = self.participant(last.sender)
+            opted_out = await self.is_opted_out(tenant_id, last.channel, who)
+        if opted_out:
             return ProcessOutcome.OPTED_OUT
         return ProcessOutcome.CONSENT_KEYWORD if answered else None
 

@@ -13,6 +13,8 @@ from walker_channels.models import (
     AgentReply,
     AgentRequest,
     ApprovalStatus,
+    Claim,
+    Conversation,
     ConversationMode,
     EscalationReason,
     HeldReply,
@@ -22,6 +24,7 @@ from walker_channels.models import (
     OutboundRecord,
     OutboundState,
     QueuedInbound,
+    Turn,
 )
 from walker_channels.ports import (
     AcceptStore,
@@ -34,6 +37,7 @@ from walker_channels.ports import (
     InboundQueue,
     SentimentScorer,
     TenantResolver,
+    TurnStore,
 )
 from walker_channels.routing import Route, escalation_for_failure, route_reply
 from walker_channels.services.agent_call import ask_agent
@@ -43,7 +47,7 @@ from walker_channels.services.consent import ConsentService
 from walker_channels.services.escalation import Escalator
 from walker_channels.services.handoff import HandoffService
 from walker_channels.services.hooks import Hooks
-from walker_channels.services.intake import MessageArrival, StoreAccept, inbound_event
+from walker_channels.services.intake import MessageArrival, StoreAccept
 from walker_channels.services.keys import inbound_key, reply_part_cause
 from walker_channels.services.outbound import OutboundSender
 from walker_channels.services.outcomes import (
@@ -56,6 +60,7 @@ from walker_channels.services.outcomes import (
 from walker_channels.services.proactive import ProactiveSender
 from walker_channels.services.sending import SendContext, SendPurpose
 from walker_channels.services.sentiment import SENTIMENT_HANDOFF_BY, SentimentGuard
+from walker_channels.services.turns import StoreTurns, TurnKeys
 from walker_channels.telemetry import Telemetry, default_telemetry, route_label, traced_step
 from walker_channels.texts import split_text
 
@@ -94,18 +99,27 @@ class ConversationService:
         telemetry: Telemetry | None = None,
         sentiment: SentimentScorer | None = None,
         accepts: AcceptStore | None = None,
+        turns: TurnStore | None = None,
         consent: ConsentService | None = None,
     ) -> None:
         """``handoff`` defaults to one over the same stores, sender and hooks; ``sentiment``
         scores each message on :meth:`accept` (none: no scores, no sentiment routing);
-        ``accepts`` writes an accepted message's records (default: one store after another;
-        the SQL stores' one transaction is ``SqlStores.accepts``); with ``consent``, STOP-style
-        keywords opt people out and their messages skip the agent."""
+        ``accepts`` writes an accepted message's records and ``turns`` claims a message with
+        the records answering it reads (default: one store after another; the SQL stores'
+        one transaction each is ``SqlStores.accepts`` and ``SqlStores.turns``); with
+        ``consent``, STOP-style keywords opt people out and their messages skip the agent."""
         self._config = config
         self._accepts = accepts or StoreAccept(
             tenants=tenants, conversations=conversations, events=events, queue=queue
         )
-        self._conversations = conversations
+        self._turns = turns or StoreTurns(
+            queue=queue,
+            events=events,
+            approvals=approvals,
+            conversations=conversations,
+            send_record=sender.record,
+        )
+        self._keys = TurnKeys(config)
         self._handoff = handoff or HandoffService(
             config=config,
             conversations=conversations,
@@ -189,11 +203,11 @@ class ConversationService:
         ``NOT_CLAIMED`` when another worker holds it, or an earlier message of the same
         conversation is still being answered (whoever answers that one answers this next).
         """
-        claimed = await self._claim(item_id=item_id)
+        claimed = await self._turns.claim(self._claim(item_id=item_id), self._keys)
         if not claimed:
             return ProcessOutcome.NOT_CLAIMED
         outcome = await self._work(claimed[0])
-        await self._continue(claimed[0].conversation)
+        await self._continue(await self._complete(claimed[0], then_next=True))
         return outcome
 
     async def process_pending(self, limit: int = 10) -> Sequence[ProcessOutcome]:
@@ -204,8 +218,10 @@ class ConversationService:
         for the next sweep; their errors are raised together as an :class:`ExceptionGroup`
         after the others are done.
         """
-        claimed = await self._claim(limit=limit)
-        results = await asyncio.gather(*(self._work(i) for i in claimed), return_exceptions=True)
+        claimed = await self._turns.claim(self._claim(limit=limit), self._keys)
+        results = await asyncio.gather(
+            *(self._work_and_complete(turn) for turn in claimed), return_exceptions=True
+        )
         outcomes: list[ProcessOutcome] = []
         errors: list[Exception] = []
         for result in results:
@@ -219,40 +235,53 @@ class ConversationService:
             raise ExceptionGroup("some queued messages could not be processed", errors)
         return outcomes
 
-    async def _claim(
+    def _claim(
         self, *, limit: int = 1, item_id: str | None = None, conversation: str | None = None
-    ) -> Sequence[QueuedInbound]:
-        return await self._queue.claim(
-            now=self._clock.now(),
-            lease=self._config.processing_lease,
-            limit=limit,
-            item_id=item_id,
-            conversation=conversation,
-        )
+    ) -> Claim:
+        lease = self._config.processing_lease
+        return Claim(self._clock.now(), lease, limit, item_id, conversation)
 
-    async def _continue(self, conversation: str) -> None:
+    async def _complete(self, turn: Turn, *, then_next: bool) -> Sequence[Turn]:
+        """Remove the answered entry; with ``then_next``, claim its conversation's next one in
+        the same step."""
+        item = turn.item
+        then = self._claim(conversation=item.conversation) if then_next else None
+        return await self._turns.complete(item.id, self._keys, then=then)
+
+    async def _work_and_complete(self, turn: Turn) -> ProcessOutcome:
+        outcome = await self._work(turn)
+        await self._complete(turn, then_next=False)
+        return outcome
+
+    async def _continue(self, claimed: Sequence[Turn]) -> None:
         # Failures are left to the sweeper: the entry stays queued under its lease.
-        while claimed := await self._claim(conversation=conversation):
+        while claimed:
             try:
                 await self._work(claimed[0])
+                claimed = await self._complete(claimed[0], then_next=True)
             except Exception as exc:
                 log.error(
                     "processing message %s failed; it stays queued: %s",
-                    claimed[0].id,
+                    claimed[0].item.id,
                     failure_report(exc),
                 )
                 return
 
     @traced_step(
         "process",
-        lambda self, item: {
-            "tenant_id": item.tenant_id,
-            "channel": item.message.channel,
-            "message_id": item.id,
+        lambda self, claimed: {
+            "tenant_id": claimed.item.tenant_id,
+            "channel": claimed.item.message.channel,
+            "message_id": claimed.item.id,
         },
     )
-    async def _work(self, item: QueuedInbound) -> ProcessOutcome:
+    async def _work(self, claimed: Turn) -> ProcessOutcome:
+        """Answer the claimed entry (the caller completes it)."""
+        item = claimed.item
         async with self._lease_kept(item.id):
+            if claimed.recorded is not None:
+                # A crash came between queueing and recording: the claim recorded it.
+                await self._hooks.message_received(claimed.recorded)
             turn = item
             joined: Sequence[QueuedInbound] = ()
             if self._config.coalesce_bursts:
@@ -260,20 +289,16 @@ class ConversationService:
                 for entry in joined:
                     await self._record_inbound(entry)
                 turn = merged_turn(item, joined)
-            # A no-op normally; records the message when a crash came between queueing and
-            # recording.
-            await self._record_inbound(item)
-            outcome = await self._resume(turn)
+            outcome = await self._resume(turn, claimed)
             if outcome is None and self._consent is not None:
                 messages = [item.message, *(entry.message for entry in joined)]
                 outcome = await self._consent.on_messages(
-                    item.tenant_id, messages, session_id=item.session_id
+                    item.tenant_id, messages, session_id=item.session_id, known=claimed.consent
                 )
             if outcome is None:
-                outcome = await self._for_human(turn)
+                outcome = await self._for_human(turn, claimed.conversation)
             if outcome is None:
                 outcome = await self._answer(turn)
-            await self._queue.complete(item.id)
         return outcome
 
     @contextlib.asynccontextmanager
@@ -297,16 +322,19 @@ class ConversationService:
                 # The next renewal may succeed; if none does, recovery takes the message over.
                 log.warning("renewing the lease of %s failed: %s", item_id, type(exc).__name__)
 
-    async def _resume(self, item: QueuedInbound) -> ProcessOutcome | None:
-        approval = await self._escalator.existing(item)
-        if approval is not None:
+    async def _resume(self, item: QueuedInbound, claimed: Turn) -> ProcessOutcome | None:
+        """What an earlier run of the message left, as the claim read it: an approval, a
+        reply being sent in parts, or a reply reserved (left pending: unknown now)."""
+        if (approval := claimed.approval) is not None:
             if approval.status is ApprovalStatus.PENDING:
                 await self._escalator.finish(approval)
             return ProcessOutcome.ALREADY_HANDLED
         if item.reply is not None:
             # A reply in parts was being sent: send what is left of the same reply.
             return await self._send_reply(item, item.reply, resuming=True)
-        if await self._previous_send(SendPurpose.REPLY.key(item.id)) is not None:
+        if (sent := claimed.reply_send) is not None:
+            if sent.state is OutboundState.PENDING:
+                await self._previous_send(sent.key)
             return ProcessOutcome.ALREADY_HANDLED
         return None
 
@@ -421,10 +449,11 @@ class ConversationService:
             )
         return ProcessOutcome.ESCALATED
 
-    async def _for_human(self, item: QueuedInbound) -> ProcessOutcome | None:
-        """``HUMAN`` while a human has the conversation; ``HANDED_OFF`` if the person asks, or
-        is upset and the sentiment action is ``handoff``."""
-        conversation = await self._conversations.get(item.conversation)
+    async def _for_human(
+        self, item: QueuedInbound, conversation: Conversation | None
+    ) -> ProcessOutcome | None:
+        """``HUMAN`` while a human has the conversation (as the claim read it); ``HANDED_OFF``
+        if the person asks, or is upset and the sentiment action is ``handoff``."""
         if conversation is None:
             return None  # queued before conversations were recorded: the agent answers
         if conversation.mode is ConversationMode.HUMAN:
@@ -510,10 +539,6 @@ class ConversationService:
         )
 
     async def _record_inbound(self, item: QueuedInbound) -> None:
-        participant = self._config.pseudonym(item.message.sender.value)
-        event = self._inbound_event(item, participant)
+        event = self._keys.inbound_event(item)
         if await self._events.append(event):
             await self._hooks.message_received(event)
-
-    def _inbound_event(self, item: QueuedInbound, participant: str) -> InboundEvent:
-        return inbound_event(item, participant)

@@ -29,6 +29,7 @@ try:
     from walker_channels.sql.stores import SqlStores
     from walker_channels.sql.tables import metadata
     from walker_channels.sql.tenants import SqlTenantResolver, TenantNumber
+    from walker_channels.sql.turns import SqlTurnStore
 except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installed extras
     if exc.name not in {"sqlalchemy", "alembic"}:
         raise
@@ -50,6 +51,7 @@ __all__ = [
     "SqlStores",
     "SqlTenantResolver",
     "SqlTenantSettingsStore",
+    "SqlTurnStore",
     "TenantNumber",
     "create_engine",
     "current_revision",

@@ -44,7 +44,7 @@ KEYWORDS = (
 )
 
 
-def _person(tenant_id: str, channel: Channel, participant: str) -> dict[str, str]:
+def opt_out_params(tenant_id: str, channel: Channel, participant: str) -> dict[str, str]:
     """The parameters of :data:`OPTED_OUT` and :data:`OPT_IN`."""
     return {"p_tenant_id": tenant_id, "p_channel": channel.value, "p_participant": participant}
 
@@ -74,14 +74,14 @@ class SqlConsentStore:
 
     async def opt_in(self, tenant_id: str, channel: Channel, participant: str) -> bool:
         """Delete the person's row; ``False`` when there was none."""
-        params = _person(tenant_id, channel, participant)
+        params = opt_out_params(tenant_id, channel, participant)
         return await self._db.run(
             lambda conn: conn.execute(OPT_IN, params).first() is not None, write=True
         )
 
     async def is_opted_out(self, tenant_id: str, channel: Channel, participant: str) -> bool:
         """Whether the person has a row."""
-        params = _person(tenant_id, channel, participant)
+        params = opt_out_params(tenant_id, channel, participant)
         return await self._db.run(lambda conn: conn.execute(OPTED_OUT, params).first() is not None)
 
     async def opt_outs(
@@ -109,14 +109,14 @@ class SqlTenantSettingsStore:
 
     async def get(self, tenant_id: str) -> TenantSettings:
         """The tenant's settings (empty ones when none were saved)."""
-        return await self._db.run(lambda conn: _read(conn, tenant_id))
+        return await self._db.run(lambda conn: read_settings(conn, tenant_id))
 
     async def save(self, settings: TenantSettings) -> None:
         """Replace the tenant's row and keywords."""
         await self._db.run(lambda conn: _write(conn, settings), write=True)
 
 
-def _read(conn: sa.Connection, tenant_id: str) -> TenantSettings:
+def read_settings(conn: sa.Connection, tenant_id: str) -> TenantSettings:
     params = {"p_tenant_id": tenant_id}
     template = conn.execute(TEMPLATE, params).scalar()
     rows = conn.execute(KEYWORDS, params).all()

@@ -38,7 +38,7 @@ def conversation_row(conversation: Conversation) -> dict[str, Any]:
     return {**fields, "address": None if address is None else address.value}
 
 
-def _conversation(row: Mapping[Any, Any]) -> Conversation:
+def conversation_from_row(row: Mapping[Any, Any]) -> Conversation:
     fields = dict(row)
     value = fields.pop("address")
     address = None if value is None else Address(channel=Channel(row["channel"]), value=value)
@@ -90,13 +90,13 @@ class SqlConversationStore:
         stored = await self._db.run(
             lambda conn: conn.execute(stmt, row).mappings().one(), write=True
         )
-        return _conversation(stored)
+        return conversation_from_row(stored)
 
     async def get(self, conversation_id: str) -> Conversation | None:
         """The conversation with this id."""
         params = {"p_id": conversation_id}
         row = await self._db.run(lambda conn: conn.execute(GET, params).mappings().first())
-        return None if row is None else _conversation(row)
+        return None if row is None else conversation_from_row(row)
 
     async def find(self, query: ConversationQuery) -> Sequence[Conversation]:
         """A page of conversations in scope, most recently active first."""
@@ -113,7 +113,7 @@ class SqlConversationStore:
             .offset(query.offset)
         )
         rows = await self._db.run(lambda conn: conn.execute(stmt).mappings().all())
-        return [_conversation(row) for row in rows]
+        return [conversation_from_row(row) for row in rows]
 
     async def switch(
         self,
@@ -137,7 +137,7 @@ class SqlConversationStore:
             .returning(*conversations.c)
         )
         row = await self._db.run(lambda conn: conn.execute(stmt).mappings().first(), write=True)
-        return None if row is None else _conversation(row)
+        return None if row is None else conversation_from_row(row)
 
     async def idle(self, before: datetime, *, limit: int = 100) -> Sequence[Conversation]:
         """Human-mode conversations quiet since ``before``, longest quiet first."""
@@ -148,7 +148,7 @@ class SqlConversationStore:
             .limit(limit)
         )
         rows = await self._db.run(lambda conn: conn.execute(stmt).mappings().all())
-        return [_conversation(row) for row in rows]
+        return [conversation_from_row(row) for row in rows]
 
     async def touch(self, conversation_id: str, *, at: datetime) -> None:
         """Move ``last_activity_at`` forward to ``at``."""

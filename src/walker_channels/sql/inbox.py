@@ -25,7 +25,7 @@ _older = inbound_queue.alias("older")
 _o = _older.c
 
 
-def _queued_from_row(row: Mapping[Any, Any]) -> QueuedInbound:
+def queued_from_row(row: Mapping[Any, Any]) -> QueuedInbound:
     reply = row["reply"]
     return QueuedInbound(
         id=row["id"],
@@ -176,7 +176,7 @@ class SqlInboundQueue:
         rows = await self._db.run(
             lambda conn: conn.execute(stmt, params).mappings().all(), write=True
         )
-        claimed = [_queued_from_row(row) for row in rows]
+        claimed = [queued_from_row(row) for row in rows]
         return sorted(claimed, key=lambda item: (item.enqueued_at, item.id))
 
     async def renew(self, item_id: str, *, now: datetime, lease: timedelta) -> bool:
@@ -200,7 +200,7 @@ class SqlInboundQueue:
             return conn.execute(JOINED, params).mappings().all()
 
         rows = await self._db.run(run, write=True)
-        return [_queued_from_row(row) for row in rows]
+        return [queued_from_row(row) for row in rows]
 
     async def complete(self, item_id: str) -> None:
         """Remove a processed entry and the entries joined to it (nothing for an unknown id)."""

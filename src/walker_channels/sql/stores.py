@@ -27,6 +27,7 @@ from walker_channels.sql.privacy import SqlPrivacyStore
 from walker_channels.sql.schedules import SqlBriefScheduleStore
 from walker_channels.sql.tables import metadata
 from walker_channels.sql.tenants import SqlTenantResolver
+from walker_channels.sql.turns import SqlTurnStore
 from walker_channels.wakeups import LocalWakeup
 
 
@@ -58,6 +59,7 @@ class SqlStores:
         self.privacy = SqlPrivacyStore(db)
         self.conversations = SqlConversationStore(db)
         self.accepts = SqlAcceptStore(db)
+        self.turns = SqlTurnStore(db)
         self.consent = SqlConsentStore(db)
         self.tenant_settings = SqlTenantSettingsStore(db)
 

@@ -10,6 +10,7 @@ from walker_channels.exceptions import Conflict
 from walker_channels.models import Address
 from walker_channels.phones import receiving_address
 from walker_channels.services.intake import StoreAccept
+from walker_channels.services.turns import StoreTurns
 from walker_channels.testing.consent import InMemoryConsentStore, InMemoryTenantSettingsStore
 from walker_channels.testing.conversations import InMemoryConversationStore
 from walker_channels.testing.fakes import (
@@ -45,6 +46,15 @@ class InMemoryStores:
         )
         self._consent = InMemoryConsentStore()
         self._tenant_settings = InMemoryTenantSettingsStore()
+        self._turns = StoreTurns(
+            queue=self._inbox,
+            events=self._events,
+            approvals=self._approvals,
+            conversations=self._conversations,
+            send_record=self._ledger.get,
+            consent=self._consent,
+            settings=self._tenant_settings,
+        )
         self._privacy = InMemoryPrivacyStore(
             events=self._events,
             approvals=self._approvals,
@@ -79,6 +89,11 @@ class InMemoryStores:
     def accepts(self) -> StoreAccept:
         """Accept over these stores, one after another."""
         return self._accepts
+
+    @property
+    def turns(self) -> StoreTurns:
+        """Claims over these stores, each record read after the claim."""
+        return self._turns
 
     @property
     def tenants(self) -> InMemoryTenantResolver:

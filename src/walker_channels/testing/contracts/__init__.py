@@ -58,6 +58,7 @@ from walker_channels.testing.contracts.tenants import (
     TenantResolverContract,
 )
 from walker_channels.testing.contracts.transport import MessageTransportContract
+from walker_channels.testing.contracts.turns import TurnStoreContract, TurnWorld
 
 __all__ = [
     "ALL",
@@ -85,6 +86,8 @@ __all__ = [
     "TenantRegistryContract",
     "TenantResolverContract",
     "TenantSettingsStoreContract",
+    "TurnStoreContract",
+    "TurnWorld",
     "agent_outcome",
     "approval",
     "brief_schedule",

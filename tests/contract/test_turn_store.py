@@ -1,0 +1,51 @@
+"""Turn stores pass the TurnStore contract: the SQL one (one transaction) on SQLite and
+PostgreSQL, and the one made of the in-memory stores."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from walker_channels.sql import SqlStores
+from walker_channels.testing import InMemoryStores
+from walker_channels.testing.contracts import TurnStoreContract, TurnWorld
+
+pytestmark = pytest.mark.anyio
+
+
+def _world(stores: SqlStores | InMemoryStores) -> TurnWorld:
+    return TurnWorld(
+        turns=stores.turns,
+        queue=stores.inbox,
+        events=stores.events,
+        approvals=stores.approvals,
+        ledger=stores.ledger,
+        conversations=stores.conversations,
+        consent=stores.consent,
+        settings=stores.tenant_settings,
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """``(url, schema)``: a new SQLite file, or a new PostgreSQL schema (each test migrates)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'walker.db'}", None
+    return request.getfixturevalue("postgres_url"), request.getfixturevalue("fresh_pg_schema")
+
+
+class TestSqlTurnStore(TurnStoreContract):
+    @pytest.fixture
+    async def turn_world(self, migrated: tuple[str, str | None]) -> AsyncIterator[TurnWorld]:
+        url, schema = migrated
+        async with SqlStores.from_url(url, schema=schema) as stores:
+            await stores.upgrade()
+            yield _world(stores)
+
+
+class TestStoreTurns(TurnStoreContract):
+    @pytest.fixture
+    def turn_world(self) -> TurnWorld:
+        return _world(InMemoryStores())
