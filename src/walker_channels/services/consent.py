@@ -68,7 +68,7 @@ class ConsentService:
         ``known``: the settings and list entry read with the turn's claim, so neither is read
         again unless a keyword changed the list.
         """
-        settings = known.settings if known else await self._settings.get(tenant_id)
+        settings = known.settings if known is not None else await self._settings.get(tenant_id)
         keywords = tenant_keywords(settings)
         answered = changed = False
         for message in messages:

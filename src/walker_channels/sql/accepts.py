@@ -25,9 +25,15 @@ from walker_channels.phones import receiving_address
 from walker_channels.ports import ArrivalRecords
 from walker_channels.sql.conversations import conversation_row, upsert_statement
 from walker_channels.sql.engine import Database
-from walker_channels.sql.events import LAST_SESSION, event_row, last_session, person_params
+from walker_channels.sql.events import (
+    LAST_SESSION,
+    event_row,
+    last_session,
+    person_params,
+    record_statement,
+)
 from walker_channels.sql.inbox import enqueue_statement, queue_row
-from walker_channels.sql.tables import conversations, events, tenant_numbers_version
+from walker_channels.sql.tables import conversations, tenant_numbers_version
 from walker_channels.sql.tenants import RESOLVE
 
 _c = conversations.c
@@ -58,7 +64,7 @@ class SqlAcceptStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._enqueue = enqueue_statement(db)
-        self._record = db.dialect.insert(events).on_conflict_do_nothing().returning(events.c.id)
+        self._record = record_statement(db)
         self._upsert = upsert_statement(db)
         # (version, owners): replaced whole when the version moves, so a reader never pairs
         # one version with another version's owners (SQLite runs accepts on several threads).

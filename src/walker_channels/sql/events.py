@@ -64,14 +64,19 @@ def event_from_row(row: Mapping[Any, Any]) -> ConversationEvent:
     return EVENT_ADAPTER.validate_python({**row["data"], **fields})
 
 
+def record_statement(db: Database) -> sa.Executable:
+    """``INSERT`` of an event row, skipped (no id returned) when its idempotency key or id is
+    stored already. Built once, executed with each row as parameters: building
+    ``.values(row)`` per call cost more than the insert itself."""
+    return db.dialect.insert(events).on_conflict_do_nothing().returning(events.c.id)
+
+
 class SqlEventStore:
     """An :class:`~walker_channels.ports.EventStore` on ``walker_events``."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        # Built once, executed with each row as parameters: building ``.values(row)`` per call
-        # cost more than the insert itself.
-        self._insert = db.dialect.insert(events).on_conflict_do_nothing().returning(events.c.id)
+        self._insert = record_statement(db)
 
     async def append(self, event: ConversationEvent) -> bool:
         """Insert ``event``; ``False`` when its idempotency key (or id) is stored already."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from walker_channels.models import HeldReply, InboundMessage, QueuedInbound, QueueStats
+from walker_channels.models import Claim, HeldReply, InboundMessage, QueuedInbound, QueueStats
 from walker_channels.sql.engine import Database
 from walker_channels.sql.tables import inbound_queue
 
@@ -86,7 +86,7 @@ JOIN = (
 JOINED = sa.select(inbound_queue).where(_q.joined_to == _ID).order_by(_q.enqueued_at, _q.id)
 
 
-def claim_statement(db: Database, *, by_id: bool, by_conversation: bool) -> sa.Update:
+def _claim_statement(db: Database, *, by_id: bool, by_conversation: bool) -> sa.Update:
     """The claim ``UPDATE`` (parameters ``p_now``, ``p_leased_until``, ``p_limit``, and
     ``p_item_id`` / ``p_conversation`` when it filters on them)."""
     now: sa.BindParameter[datetime] = sa.bindparam("p_now")
@@ -108,6 +108,33 @@ def claim_statement(db: Database, *, by_id: bool, by_conversation: bool) -> sa.U
         .values(attempts=_q.attempts + 1, leased_until=sa.bindparam("p_leased_until"))
         .returning(*inbound_queue.c)
     )
+
+
+class Claims:
+    """The claim ``UPDATE`` for each combination of filters, built once, and how a claim runs
+    on a connection (the queue's own transaction, or a larger one)."""
+
+    def __init__(self, db: Database) -> None:
+        self._statements = {
+            (by_id, by_conversation): _claim_statement(
+                db, by_id=by_id, by_conversation=by_conversation
+            )
+            for by_id in (False, True)
+            for by_conversation in (False, True)
+        }
+
+    def run(self, conn: sa.Connection, claim: Claim) -> list[QueuedInbound]:
+        """Lease the entries ``claim`` selects; oldest first."""
+        stmt = self._statements[claim.item_id is not None, claim.conversation is not None]
+        params = {
+            "p_now": claim.now,
+            "p_leased_until": claim.now + claim.lease,
+            "p_limit": claim.limit,
+            "p_item_id": claim.item_id,
+            "p_conversation": claim.conversation,
+        }
+        rows = conn.execute(stmt, params).mappings().all()
+        return sorted(map(queued_from_row, rows), key=lambda item: (item.enqueued_at, item.id))
 
 
 def enqueue_statement(db: Database) -> sa.Executable:
@@ -139,13 +166,7 @@ class SqlInboundQueue:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._insert = enqueue_statement(db)
-        self._claims = {
-            (by_id, by_conversation): claim_statement(
-                db, by_id=by_id, by_conversation=by_conversation
-            )
-            for by_id in (False, True)
-            for by_conversation in (False, True)
-        }
+        self._claims = Claims(db)
 
     async def enqueue(self, item: QueuedInbound) -> bool:
         """Add ``item``; ``False`` if an entry with its id exists."""
@@ -165,19 +186,8 @@ class SqlInboundQueue:
         conversation: str | None = None,
     ) -> Sequence[QueuedInbound]:
         """Lease up to ``limit`` free or expired conversation heads, oldest first."""
-        stmt = self._claims[item_id is not None, conversation is not None]
-        params = {
-            "p_now": now,
-            "p_leased_until": now + lease,
-            "p_limit": limit,
-            "p_item_id": item_id,
-            "p_conversation": conversation,
-        }
-        rows = await self._db.run(
-            lambda conn: conn.execute(stmt, params).mappings().all(), write=True
-        )
-        claimed = [queued_from_row(row) for row in rows]
-        return sorted(claimed, key=lambda item: (item.enqueued_at, item.id))
+        claim = Claim(now, lease, limit, item_id, conversation)
+        return await self._db.run(lambda conn: self._claims.run(conn, claim), write=True)
 
     async def renew(self, item_id: str, *, now: datetime, lease: timedelta) -> bool:
         """Move the entry's lease to ``now + lease``."""

@@ -19,9 +19,8 @@ from walker_channels.models import Claim, ConsentState, QueuedInbound, Turn
 from walker_channels.ports import TurnRecords
 from walker_channels.sql import approvals, consent, conversations, ledger
 from walker_channels.sql.engine import Database
-from walker_channels.sql.events import event_row
-from walker_channels.sql.inbox import COMPLETE, claim_statement, queued_from_row
-from walker_channels.sql.tables import events
+from walker_channels.sql.events import event_row, record_statement
+from walker_channels.sql.inbox import COMPLETE, Claims
 
 
 class SqlTurnStore:
@@ -29,14 +28,8 @@ class SqlTurnStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._record = db.dialect.insert(events).on_conflict_do_nothing().returning(events.c.id)
-        self._claims = {
-            (by_id, by_conversation): claim_statement(
-                db, by_id=by_id, by_conversation=by_conversation
-            )
-            for by_id in (False, True)
-            for by_conversation in (False, True)
-        }
+        self._record = record_statement(db)
+        self._claims = Claims(db)
 
     async def claim(self, claim: Claim, records: TurnRecords) -> Sequence[Turn]:
         """Lease the entries ``claim`` selects and read each one's records, in one transaction."""
@@ -54,17 +47,7 @@ class SqlTurnStore:
         return await self._db.run(work, write=True)
 
     def _claim(self, conn: sa.Connection, claim: Claim, records: TurnRecords) -> list[Turn]:
-        stmt = self._claims[claim.item_id is not None, claim.conversation is not None]
-        params = {
-            "p_now": claim.now,
-            "p_leased_until": claim.now + claim.lease,
-            "p_limit": claim.limit,
-            "p_item_id": claim.item_id,
-            "p_conversation": claim.conversation,
-        }
-        rows = conn.execute(stmt, params).mappings().all()
-        claimed = sorted(map(queued_from_row, rows), key=lambda item: (item.enqueued_at, item.id))
-        return [self._turn(conn, item, records) for item in claimed]
+        return [self._turn(conn, item, records) for item in self._claims.run(conn, claim)]
 
     def _turn(self, conn: sa.Connection, item: QueuedInbound, records: TurnRecords) -> Turn:
         event = records.inbound_event(item)
