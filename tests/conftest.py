@@ -97,3 +97,12 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str |
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'walker.db'}", None
     return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """``(url, schema)``: a new SQLite file, or a new PostgreSQL schema of the test's own (each
+    test migrates it)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'walker.db'}", None
+    return request.getfixturevalue("postgres_url"), request.getfixturevalue("fresh_pg_schema")

@@ -4,7 +4,6 @@ PostgreSQL, and the one made of the in-memory stores."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -16,18 +15,12 @@ from walker_channels.testing.contracts import AcceptStoreContract, AcceptWorld
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
-    """``(url, schema)``: a new SQLite file, or a new PostgreSQL schema (each test migrates)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'walker.db'}", None
-    return request.getfixturevalue("postgres_url"), request.getfixturevalue("fresh_pg_schema")
-
-
 class TestSqlAcceptStore(AcceptStoreContract):
     @pytest.fixture
-    async def accept_world(self, migrated: tuple[str, str | None]) -> AsyncIterator[AcceptWorld]:
-        url, schema = migrated
+    async def accept_world(
+        self, fresh_database: tuple[str, str | None]
+    ) -> AsyncIterator[AcceptWorld]:
+        url, schema = fresh_database
         async with (
             SqlStores.from_url(url, schema=schema) as stores,
             SqlStores.from_url(url, schema=schema) as elsewhere,
