@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,14 @@ from walker_channels.exceptions import (
     NotFound,
     StoreError,
 )
-from walker_channels.models import Address, Channel, OutboundState, Settlement
+from walker_channels.models import (
+    Address,
+    Channel,
+    ConversationStats,
+    OutboundState,
+    Settlement,
+    StatsQuery,
+)
 from walker_channels.ports import (
     ApprovalStore,
     BriefScheduleStore,
@@ -142,6 +150,27 @@ class TestSqlMonitoringReader(MonitoringReaderContract):
     @pytest.fixture
     def monitoring(self, stores: SqlStores) -> MonitoringPair:
         return stores.events, stores.monitoring
+
+
+class RollingReader:
+    """The SQL reader with every closed day rolled up before each stats read: the suite's
+    whole-day ranges then come from the rollups, and partial days from the events."""
+
+    def __init__(self, stores: SqlStores) -> None:
+        self._stores = stores
+        self.logs = stores.monitoring.logs
+        self.agent_analytics = stores.monitoring.agent_analytics
+
+    async def stats(self, query: StatsQuery) -> ConversationStats:
+        # The suite's events are within a day or two of T0.
+        await self._stores.rollups.roll_all(now=T0 + timedelta(days=3))
+        return await self._stores.monitoring.stats(query)
+
+
+class TestSqlMonitoringReaderOverRollups(MonitoringReaderContract):
+    @pytest.fixture
+    def monitoring(self, stores: SqlStores) -> MonitoringPair:
+        return stores.events, RollingReader(stores)
 
 
 class TestInMemoryMonitoringReader(MonitoringReaderContract):

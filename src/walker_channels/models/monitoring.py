@@ -122,6 +122,8 @@ class ConversationStats(Frozen):
     success_rate: float | None
     """Sent over attempted sends (sent + failed)."""
     unique_users: int
+    """Distinct people: exact from the events, an estimate (HyperLogLog, relative standard
+    error 0.4 %) where the range holds days rolled up by the SQL stores (``sql.rollups``)."""
     hourly_distribution: tuple[int, ...]
     """Inbound messages per hour of day (UTC), 24 entries."""
     top_agents: tuple[AgentCount, ...]

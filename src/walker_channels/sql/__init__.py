@@ -25,13 +25,14 @@ try:
     from walker_channels.sql.migrate import current_revision, downgrade, upgrade
     from walker_channels.sql.monitoring import SqlMonitoringReader
     from walker_channels.sql.privacy import SqlPrivacyStore
+    from walker_channels.sql.rollups import SqlRollups
     from walker_channels.sql.schedules import SqlBriefScheduleStore
     from walker_channels.sql.stores import SqlStores
     from walker_channels.sql.tables import metadata
     from walker_channels.sql.tenants import SqlTenantResolver, TenantNumber
     from walker_channels.sql.turns import SqlTurnStore
 except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installed extras
-    if exc.name not in {"sqlalchemy", "alembic"}:
+    if exc.name not in {"sqlalchemy", "alembic", "datasketches"}:
         raise
     raise MissingDependency("walker_channels.sql", "sql") from exc
 
@@ -48,6 +49,7 @@ __all__ = [
     "SqlMonitoringReader",
     "SqlOutboundLedger",
     "SqlPrivacyStore",
+    "SqlRollups",
     "SqlStores",
     "SqlTenantResolver",
     "SqlTenantSettingsStore",

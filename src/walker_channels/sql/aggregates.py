@@ -6,6 +6,7 @@ returns a statement whose result is a handful of rows, never the events themselv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -51,9 +52,9 @@ def is_type(event_type: EventType) -> sa.ColumnElement[bool]:
     return _e.type == event_type.value
 
 
-def breakdown(dialect: SqlDialect, where: Where) -> Statement:
+def breakdown(dialect: SqlDialect, where: Where, by: Sequence[sa.Column[Any]] = ()) -> Statement:
     """Counts and response-time sums in one pass: rows of (agent, type, hitl, bucket, hour,
-    success, n, ...).
+    success, n, ...), after the columns ``by`` (of ``walker_events``) if given.
 
     Grouping by type, ``hitl`` (set for agent outcomes only, so it tells them apart), agent
     and confidence bucket (agent outcomes) and UTC hour (inbound messages) yields a few
@@ -70,6 +71,7 @@ def breakdown(dialect: SqlDialect, where: Where) -> Statement:
     # CASE expressions (with their bound parameters) a second time.
     rows = (
         sa.select(
+            *by,
             sa.case((OUTCOME, _e.agent_id)).label("agent_id"),
             _e.type,
             _e.hitl,
@@ -82,7 +84,8 @@ def breakdown(dialect: SqlDialect, where: Where) -> Statement:
         .where(*where)
         .subquery()
     )
-    keys = (rows.c.agent_id, rows.c.type, rows.c.hitl, rows.c.bucket, rows.c.hour, rows.c.success)
+    named = ("agent_id", "type", "hitl", "bucket", "hour", "success")
+    keys = [rows.c[column.name] for column in by] + [rows.c[name] for name in named]
     return sa.select(
         *keys,
         sa.func.count().label("n"),
@@ -93,10 +96,15 @@ def breakdown(dialect: SqlDialect, where: Where) -> Statement:
     ).group_by(*keys)
 
 
+def participants(where: Where, by: Sequence[sa.Column[Any]] = ()) -> Statement:
+    """The distinct participants, after the columns ``by`` (of ``walker_events``) if given."""
+    keys = (*by, _e.participant)
+    return sa.select(*keys).where(*where).group_by(*keys)
+
+
 def unique_users(where: Where) -> Statement:
     """Distinct participants (a hash aggregate: ``count(DISTINCT)`` sorts on PostgreSQL)."""
-    people = sa.select(_e.participant).where(*where).group_by(_e.participant).subquery()
-    return sa.select(sa.func.count()).select_from(people)
+    return sa.select(sa.func.count()).select_from(participants(where).subquery())
 
 
 def unknown_recipients(where: Where) -> Statement:
@@ -105,9 +113,10 @@ def unknown_recipients(where: Where) -> Statement:
     return sa.select(sa.func.count()).select_from(events).where(*where, *unknown)
 
 
-def response_histogram(where: Where) -> Statement:
+def response_histogram(where: Where, by: Sequence[sa.Column[Any]] = ()) -> Statement:
     """The log histogram of the agent outcomes' response times: rows of (bucket, n, low,
-    high), a few hundred whatever the number of events (``metrics.response_percentiles``).
+    high), a few hundred whatever the number of events (``metrics.response_percentiles``),
+    after the columns ``by`` (of ``walker_events``) if given.
 
     The bucket is ``metrics.response_bucket`` in SQL; SQLite builds without math functions
     get ``ln`` and ``floor`` from ``engine``.
@@ -117,13 +126,14 @@ def response_histogram(where: Where) -> Statement:
     zero: sa.ColumnClause[Any] = sa.literal_column(str(ZERO_BUCKET))
     bucket = sa.case((value == 0, zero), else_=sa.func.floor(sa.func.ln(value) / width))
     rows = (
-        sa.select(bucket.label("bucket"), value.label("v"))
+        sa.select(*by, bucket.label("bucket"), value.label("v"))
         .where(*where, OUTCOME, value.is_not(None))
         .subquery()
     )
-    return sa.select(
-        rows.c.bucket, sa.func.count(), sa.func.min(rows.c.v), sa.func.max(rows.c.v)
-    ).group_by(rows.c.bucket)
+    keys = [rows.c[column.name] for column in by] + [rows.c.bucket]
+    return sa.select(*keys, sa.func.count(), sa.func.min(rows.c.v), sa.func.max(rows.c.v)).group_by(
+        *keys
+    )
 
 
 def handoffs(where: Where) -> Statement:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -40,11 +40,13 @@ from walker_channels.models import (
     StatsQuery,
 )
 from walker_channels.privacy import preview
-from walker_channels.sql import aggregates
+from walker_channels.sql import aggregates, rollups
 from walker_channels.sql.aggregates import OUTCOME, Statement, Where, filters
 from walker_channels.sql.dialect import SqlDialect
 from walker_channels.sql.engine import Database
-from walker_channels.sql.tables import UtcDateTime, events
+from walker_channels.sql.figures import Figures
+from walker_channels.sql.rollups import RollupPlan
+from walker_channels.sql.tables import UtcDateTime, day_figures, day_users, events
 
 _e = events.c
 _LOG_COLUMNS = (
@@ -109,15 +111,19 @@ class SqlMonitoringReader:
         return Page[LogEntry](items=items, next_cursor=cursor)
 
     async def stats(self, query: StatsQuery) -> ConversationStats:
-        """Totals, rates, response-time percentiles and distributions for the query."""
+        """Totals, rates, response-time percentiles and distributions for the query.
+
+        Rolled-up days (``sql.rollups``) are read from their rollups, the rest of the range
+        from the events.
+        """
         where = filters(query.scope, query.start, query.end, query.channel)
-        groups, users, (p50, p95, p99), unknown = await asyncio.gather(
-            self._aggregate(aggregates.breakdown(self._db.dialect, where)),
-            self._aggregate(aggregates.unique_users(where)),
-            self._percentiles(where),
+        plan = await self._db.run(partial(rollups.plan, query.start, query.end))
+        folded, users, unknown = await asyncio.gather(
+            self._figures(query, where, plan),
+            self._users(query, where, plan),
             self._unknown_recipients(query, where),
         )
-        folded = _Breakdown(groups)
+        p50, p95, p99 = response_percentiles(folded.histogram(), PERCENTILES)
         sent, failed = folded.types[EventType.OUTBOUND], folded.types[EventType.OUTBOUND_FAILED]
         escalated = folded.types[EventType.ESCALATED]
         return ConversationStats(
@@ -132,7 +138,7 @@ class SqlMonitoringReader:
             confidence_buckets=_buckets(folded.buckets),
             hitl_rate=ratio(escalated, folded.outcomes),
             success_rate=send_success_rate(sent, folded.refused, folded.undelivered),
-            unique_users=int(users[0][0]),
+            unique_users=users,
             hourly_distribution=tuple(folded.hours[hour] for hour in range(24)),
             top_agents=tuple(
                 AgentCount(agent_id=agent, interactions=n)
@@ -183,55 +189,42 @@ class SqlMonitoringReader:
         rows = await self._rows(aggregates.unknown_recipients(where))
         return int(rows[0][0])
 
-    async def _percentiles(self, where: Where) -> tuple[float | None, ...]:
-        rows = await self._aggregate(aggregates.response_histogram(where))
-        histogram = ((float(b), int(n), float(low), float(high)) for b, n, low, high in rows)
-        return response_percentiles(histogram, PERCENTILES)
+    async def _figures(self, query: StatsQuery, where: Where, plan: RollupPlan) -> Figures:
+        """The range's figures: the events' outside the rolled days, the rollups' inside."""
+        folded = Figures()
+        reads: list[tuple[Callable[[Sequence[Any]], None], Statement]] = []
+        raw = plan.raw_where(where)
+        if raw is not None:
+            reads.append((folded.add_breakdown, aggregates.breakdown(self._db.dialect, raw)))
+            reads.append((folded.add_histogram, aggregates.response_histogram(raw)))
+        if plan.runs:
+            rolled = plan.rolled_where(day_figures, query.scope, query.channel)
+            reads.append((folded.add_figures, rollups.figures(rolled)))
+        found = await asyncio.gather(*(self._aggregate(stmt) for _, stmt in reads))
+        for (add, _), rows in zip(reads, found, strict=True):
+            add(rows)
+        return folded
+
+    async def _users(self, query: StatsQuery, where: Where, plan: RollupPlan) -> int:
+        """Distinct people: exact from the events alone, estimated where days are rolled."""
+        if not plan.runs:
+            return int((await self._aggregate(aggregates.unique_users(where)))[0][0])
+        rolled = plan.rolled_where(day_users, query.scope, query.channel)
+        raw = plan.raw_where(where)
+        sketched, people = await asyncio.gather(
+            self._rows(rollups.sketches(rolled)),
+            self._aggregate(aggregates.participants(raw)) if raw is not None else _nothing(),
+        )
+        return rollups.count_users((row[0] for row in sketched), (row[0] for row in people))
+
+
+async def _nothing() -> Sequence[Any]:
+    return ()
 
 
 def _large_aggregate(dialect: SqlDialect, stmt: Statement, conn: sa.Connection) -> Sequence[Any]:
     dialect.allow_large_aggregate(conn)
     return conn.execute(stmt).all()
-
-
-class _Breakdown:
-    """The rows of :func:`~walker_channels.sql.aggregates.breakdown`, added up."""
-
-    def __init__(self, rows: Sequence[Any]) -> None:
-        self.types: Counter[EventType] = Counter()
-        self.agents: Counter[str] = Counter()
-        self.buckets: Counter[int] = Counter()
-        self.hours: Counter[int] = Counter()
-        self.outcomes = 0
-        self.refused = self.undelivered = 0
-        self.response_sum, self.responses = 0.0, 0
-        self.sentiment_sum, self.sentiments = 0.0, 0
-        for row in rows:
-            self._add(row)
-
-    def _add(self, row: Any) -> None:
-        n = int(row.n)
-        kind = EventType(row.type)
-        self.types[kind] += n
-        if row.success is False:
-            if kind is EventType.OUTBOUND_FAILED:
-                self.refused += n
-            elif kind is EventType.DELIVERY_STATUS:
-                self.undelivered += n
-        if row.hitl is not None:
-            self.outcomes += n
-        if row.agent_id is not None:
-            self.agents[row.agent_id] += n
-        if row.bucket is not None:
-            self.buckets[int(row.bucket)] += n
-        if row.hour is not None:
-            self.hours[int(row.hour)] += n
-        if row.responses:
-            self.response_sum += float(row.response_sum)
-            self.responses += int(row.responses)
-        if row.sentiments:
-            self.sentiment_sum += float(row.sentiment_sum)
-            self.sentiments += int(row.sentiments)
 
 
 def _busiest(counts: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:

@@ -24,6 +24,7 @@ from walker_channels.sql.ledger import SqlOutboundLedger
 from walker_channels.sql.monitoring import SqlMonitoringReader
 from walker_channels.sql.notify import PostgresWakeup, channel_for, url_schema
 from walker_channels.sql.privacy import SqlPrivacyStore
+from walker_channels.sql.rollups import SqlRollups
 from walker_channels.sql.schedules import SqlBriefScheduleStore
 from walker_channels.sql.tables import metadata
 from walker_channels.sql.tenants import SqlTenantResolver
@@ -62,6 +63,7 @@ class SqlStores:
         self.turns = SqlTurnStore(db)
         self.consent = SqlConsentStore(db)
         self.tenant_settings = SqlTenantSettingsStore(db)
+        self.rollups = SqlRollups(db)
 
     @classmethod
     def from_url(cls, url: str | URL, *, schema: str | None = None, **engine_options: Any) -> Self:

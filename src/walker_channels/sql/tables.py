@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 
 from walker_channels.exceptions import InvalidInput
+from walker_channels.sql import triggers
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -285,3 +286,51 @@ tenant_keywords = sa.Table(
 """A tenant's consent keywords per language, ``kind`` ``stop`` or ``start``, in ``position``
 order. A language saved with no keywords at all (which turns its built-in ones off) is one
 row of kind ``off`` with an empty keyword."""
+
+rollup_days = sa.Table(
+    "walker_rollup_days",
+    metadata,
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("rolled_at", UtcDateTime(), nullable=False),
+)
+"""The UTC days whose figures are rolled up, and still valid: a write into a day's events
+deletes its row (a trigger, ``sql.triggers``), and the admin reads take that day from the
+events again until it is rolled anew (``sql.rollups``)."""
+
+day_figures = sa.Table(
+    "walker_day_figures",
+    metadata,
+    sa.Column("day", sa.Date(), nullable=False),
+    sa.Column("tenant_id", _key(), nullable=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(128), nullable=False),
+    sa.Column("n", sa.BigInteger(), nullable=False),
+    sa.Column("total", sa.Float(), nullable=True),
+    sa.Column("low", sa.Float(), nullable=True),
+    sa.Column("high", sa.Float(), nullable=True),
+    sa.Index(None, "day", "tenant_id", "channel"),
+)
+"""One day's stats of one tenant and channel, one row per figure (``sql.figures``): a count
+(``n``), a sum (``total``), or a response-time histogram bucket (``n``, ``low``, ``high``)."""
+
+day_users = sa.Table(
+    "walker_day_users",
+    metadata,
+    sa.Column("day", sa.Date(), nullable=False),
+    sa.Column("tenant_id", _key(), nullable=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("sketch", sa.LargeBinary(), nullable=False),
+    sa.Index(None, "day", "tenant_id", "channel"),
+)
+"""One day's participants of one tenant and channel as a HyperLogLog sketch (``sql.rollups``)."""
+
+
+@sa.event.listens_for(metadata, "after_create")
+def _create_triggers(_: sa.MetaData, connection: sa.Connection, **__: Any) -> None:
+    triggers.create(connection)
+
+
+@sa.event.listens_for(metadata, "before_drop")
+def _drop_triggers(_: sa.MetaData, connection: sa.Connection, **__: Any) -> None:
+    triggers.drop(connection)
