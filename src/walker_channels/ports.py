@@ -633,6 +633,24 @@ class MonitoringReader(Protocol):
         ...
 
 
+class Rollups(Protocol):
+    """Keeps the closed days' figures precomputed for the admin reads (``SqlRollups``)."""
+
+    async def roll(self, *, now: datetime | None = None, limit: int = 31) -> int:
+        """Roll up to ``limit`` closed days not rolled yet (or no longer valid); how many."""
+        ...
+
+
+@runtime_checkable
+class RollupSource(Protocol):
+    """Optional for a set of stores: the rollups of its admin figures (``SqlStores`` has them)."""
+
+    @property
+    def rollups(self) -> Rollups:
+        """What the sweep loop calls to keep them."""
+        ...
+
+
 class PrivacyStore(Protocol):
     """Erasure of one person's data, and the purge of old message text (retention)."""
 

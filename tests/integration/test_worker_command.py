@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from walker_channels.agents import echo_agent
 from walker_channels.app import Settings, build_services
@@ -33,7 +34,10 @@ from walker_channels.models import (
 )
 from walker_channels.services import AcceptOutcome
 from walker_channels.sql import SqlStores
+from walker_channels.sql.rollups import SETTLE
+from walker_channels.sql.tables import rollup_days
 from walker_channels.testing import RecordingTransport
+from walker_channels.testing.contracts import inbound
 
 pytestmark = pytest.mark.anyio
 
@@ -111,6 +115,45 @@ async def test_the_worker_answers_every_queued_message_and_stops_when_told(
         )
         stats = await stores.monitoring.stats(StatsQuery(scope=Scope(tenant_ids=None)))
     assert (stats.inbound_total, stats.outbound_total) == (5, 5)
+
+
+async def test_the_worker_rolls_up_the_closed_days_of_the_admin_stats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'walker.db'}"
+    days_ago = datetime.now(UTC) - timedelta(days=3)
+    async with SqlStores.from_url(url) as stores:
+        await stores.upgrade()
+        await stores.events.append_many(
+            [inbound(None, who=f"p{n}", at=days_ago + timedelta(hours=n)) for n in range(30)]
+        )
+        expected = await stores.monitoring.stats(StatsQuery(scope=Scope(tenant_ids=None)))
+    monkeypatch.setenv("WALKER_DATABASE_URL", url)
+    monkeypatch.setenv("WALKER_PSEUDONYM_KEY", PSEUDONYM_KEY)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(
+            batch=None,
+            idle=0.05,
+            stop=stop,
+            agent=echo_agent(),
+            whatsapp_transport=RecordingTransport(),
+        )
+    )
+    closed = ((datetime.now(UTC) - SETTLE).date() - days_ago.date()).days  # up to yesterday
+    async with SqlStores.from_url(url) as stores:
+        deadline = time.monotonic() + REPLY_SECONDS
+        while await _rolled(stores) < closed:
+            assert time.monotonic() < deadline, "the worker did not roll the closed days"
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(worker, REPLY_SECONDS)
+        assert await stores.monitoring.stats(StatsQuery(scope=Scope(tenant_ids=None))) == expected
+
+
+async def _rolled(stores: SqlStores) -> int:
+    async with stores.engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(rollup_days))).scalar())
 
 
 @pytest.mark.parametrize("flag", ["--batch", "--idle"])

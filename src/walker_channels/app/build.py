@@ -41,6 +41,7 @@ from walker_channels.ports import (
     Dispatcher,
     MessageTransport,
     Pacer,
+    RollupSource,
     SentimentScorer,
 )
 from walker_channels.services import (
@@ -195,6 +196,7 @@ def build_services(
     _sweep(
         settings,
         lifecycle,
+        stores=stores,
         conversations=conversations,
         review=review,
         privacy=privacy,
@@ -483,6 +485,7 @@ def _sweep(
     settings: Settings,
     lifecycle: Lifecycle,
     *,
+    stores: StoreSet,
     conversations: ConversationService,
     review: ReviewService,
     privacy: PrivacyService,
@@ -500,6 +503,7 @@ def _sweep(
         privacy=privacy,
         sender=sender,
         handoff=handoff,
+        rollups=stores.rollups if isinstance(stores, RollupSource) else None,
     )
 
     async def start_sweeper(_: Services) -> None:

@@ -9,16 +9,20 @@ leases and the approvals' compare-and-set keep them from doing anything twice.
 Given a :class:`~walker_channels.ports.Wakeup`, an idle loop sweeps at once when woken (an
 accepting process notified it) instead of waiting out its interval, which stays the safety
 net for wake-ups that were lost.
+
+Given :class:`~walker_channels.ports.Rollups` (the SQL stores'), it also rolls up the admin
+stats of the closed days, once every ``rollup_interval`` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import AsyncExitStack, suppress
 
 from walker_channels.failures import failure_report
-from walker_channels.ports import Wakeup
+from walker_channels.ports import Rollups, Wakeup
 from walker_channels.services import (
     ConversationService,
     HandoffService,
@@ -45,6 +49,8 @@ class Sweeper:
         sender: OutboundSender | None = None,
         handoff: HandoffService | None = None,
         wakeup: Wakeup | None = None,
+        rollups: Rollups | None = None,
+        rollup_interval: float = 3600.0,
     ) -> None:
         if interval <= 0:
             raise ValueError("the sweep interval must be positive")
@@ -56,6 +62,9 @@ class Sweeper:
         self._sender = sender
         self._handoff = handoff
         self._wakeup = wakeup
+        self._rollups = rollups
+        self._rollup_interval = rollup_interval
+        self._next_roll = 0.0
         self._woken = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -97,7 +106,17 @@ class Sweeper:
         if self._handoff is not None:
             # Human-mode conversations idle for WALKER_HANDOFF_IDLE_TIMEOUT go back to the agent.
             await self._handoff.release_idle(limit=self._batch)
-        return bool(processed) or settled > 0
+        rolled = await self._roll()
+        return bool(processed) or settled > 0 or rolled
+
+    async def _roll(self) -> bool:
+        """Roll a batch of closed days when due; ``True`` when more may be waiting."""
+        if self._rollups is None or time.monotonic() < self._next_roll:
+            return False
+        rolled = await self._rollups.roll(limit=self._batch)
+        if rolled < self._batch:
+            self._next_roll = time.monotonic() + self._rollup_interval
+        return rolled > 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep until ``stop`` is set; a pass under way is finished first."""

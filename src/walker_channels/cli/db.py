@@ -1,4 +1,7 @@
-"""``walker-channels db upgrade|downgrade|current``: manage the walker-channels schema.
+"""``walker-channels db upgrade|downgrade|current|rollup``: manage the walker-channels schema.
+
+``rollup`` rolls up every closed day's admin stats not rolled yet (``sql.rollups``; the sweep
+loop does it too, hourly): for a cron job, or once after a bulk import.
 
 The database is ``--url``, else ``WALKER_DATABASE_URL``; with neither the command refuses
 (it never creates a database file by accident). This module imports SQLAlchemy only when a
@@ -24,7 +27,8 @@ def register(subparsers: Any) -> None:
     downgrade = actions.add_parser("downgrade", help="migrate the schema down")
     downgrade.add_argument("--revision", default="-1", help="target (default: one step; base)")
     current = actions.add_parser("current", help="print the schema's current revision")
-    for action in (upgrade, downgrade, current):
+    rollup = actions.add_parser("rollup", help="roll up the closed days' admin stats")
+    for action in (upgrade, downgrade, current, rollup):
         action.add_argument("--url", help="database URL (default: WALKER_DATABASE_URL)")
         action.set_defaults(handler=_handle)
 
@@ -39,24 +43,33 @@ def _handle(args: argparse.Namespace) -> int:
                 "no database: pass --url or set WALKER_DATABASE_URL "
                 "(e.g. sqlite:///walker-channels.db or postgresql://user@host/db)"
             )
-        revision = asyncio.run(_run(args.db_command, url, getattr(args, "revision", None)))
+        done = asyncio.run(_run(args.db_command, url, getattr(args, "revision", None)))
     except WalkerError as exc:
         print(f"walker-channels db {args.db_command}: {exc}{_reason(exc)}", file=sys.stderr)
         return 2
-    print(f"database at revision {revision or 'base (empty)'}")
+    print(done)
     return 0
 
 
-async def _run(action: str, url: str, revision: str | None) -> str | None:
-    from walker_channels.sql import Database, create_engine, current_revision, downgrade, upgrade
+async def _run(action: str, url: str, revision: str | None) -> str:
+    from walker_channels.sql import (
+        Database,
+        SqlRollups,
+        create_engine,
+        current_revision,
+        downgrade,
+        upgrade,
+    )
 
     db = Database(create_engine(url))
     try:
+        if action == "rollup":
+            return f"rolled up {await SqlRollups(db).roll_all()} days"
         if action == "upgrade":
             await upgrade(db, revision or "head")
         elif action == "downgrade":
             await downgrade(db, revision or "-1")
-        return await current_revision(db)
+        return f"database at revision {await current_revision(db) or 'base (empty)'}"
     finally:
         await db.dispose()
 

@@ -85,11 +85,13 @@ async def run_worker(
     from walker_channels.app.settings import Settings
     from walker_channels.app.sweeper import Sweeper
     from walker_channels.app.wakeup import wakeup_for
+    from walker_channels.ports import RollupSource
 
     # The worker sweeps itself; the web processes' recovery loop is not needed here.
     settings = Settings(walker_sweep_interval=0)
     batch = batch or settings.walker_worker_concurrency
     services = await _services(settings, app, overrides)
+    stores = services.stores
     sweeper = Sweeper(
         conversations=services.conversations,
         review=services.review,
@@ -97,7 +99,8 @@ async def run_worker(
         batch=batch,
         privacy=services.privacy,
         sender=services.sender,
-        wakeup=wakeup_for(services.stores),
+        wakeup=wakeup_for(stores),
+        rollups=stores.rollups if isinstance(stores, RollupSource) else None,
     )
     stop = stop or _stopped_by_signals()
     try:
