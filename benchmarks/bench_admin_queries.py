@@ -57,7 +57,7 @@ from walker_channels.sql import SqlStores
 from walker_channels.sql.approvals import approval_from_row, approval_row
 from walker_channels.sql.events import event_from_row
 from walker_channels.sql.schemas import create_schema, temporary_schema
-from walker_channels.sql.tables import approvals, events
+from walker_channels.sql.tables import approvals, events, rollup_days
 from walker_channels.testing import (
     InMemoryApprovalStore,
     InMemoryEventStore,
@@ -191,9 +191,60 @@ async def measure(label: str, stores: SqlStores, count: int, options: Options) -
         await maintain(stores)
     if not options.baseline:
         await sql_only(label, stores, count, options.only)
-        return
-    await compare(label, stores, count)
-    print(f"SQL queries' tracemalloc peak: {await sql_peak_kib(stores):,.0f} KiB")
+    else:
+        await compare(label, stores, count)
+        print(f"SQL queries' tracemalloc peak: {await sql_peak_kib(stores):,.0f} KiB")
+    if "stats" in "stats " + options.only:
+        await rolled_up(label, stores, count)
+
+
+def rollup_queries() -> dict[str, StatsQuery]:
+    """The stats read from daily rollups: whole days, and a range with partial days at both
+    ends (read from the events)."""
+    ragged = StatsQuery(
+        scope=ALL, start=END - SPAN + timedelta(hours=13), end=END - timedelta(hours=5)
+    )
+    tenant = Scope(tenant_ids=frozenset({"tenant-3"}))
+    return {
+        "stats (last 7 days)": StatsQuery(scope=ALL, start=END - timedelta(days=7), end=END),
+        "stats (30 days)": StatsQuery(scope=ALL, start=END - timedelta(days=30), end=END),
+        "stats (all 90 days)": StatsQuery(scope=ALL),
+        "stats (90 days, ragged ends)": ragged,
+        "stats (one tenant, 90 days)": StatsQuery(scope=tenant),
+    }
+
+
+async def rolled_up(label: str, stores: SqlStores, count: int) -> None:
+    """Roll every day up (timed), then each stats query from the events alone and from the
+    rollups, alternately (the rollups switched off and on by their ``walker_rollup_days``
+    rows), 3 rounds of the median of REPEATS each."""
+    started = time.perf_counter()
+    days = await stores.rollups.roll_all()
+    spent = time.perf_counter() - started
+    print(f"\n[{label}] {count:,} events: rolled up {days} days in {spent:.1f} s")
+    async with stores.engine.connect() as conn:
+        marks = [dict(row) for row in (await conn.execute(sa.select(rollup_days))).mappings()]
+    print(
+        f"{'query':<30}{'events ms':>12}{'rollups ms':>12}{'ratio':>8}   users (exact / estimate)"
+    )
+    for name, query in rollup_queries().items():
+        raw: list[float] = []
+        rolled: list[float] = []
+        for _ in range(3):
+            async with stores.engine.begin() as conn:
+                await conn.execute(sa.delete(rollup_days))
+            raw.append(await timed(partial(stores.monitoring.stats, query)))
+            exact = (await stores.monitoring.stats(query)).unique_users
+            async with stores.engine.begin() as conn:
+                await conn.execute(sa.insert(rollup_days), marks)
+            rolled.append(await timed(partial(stores.monitoring.stats, query)))
+            estimate = (await stores.monitoring.stats(query)).unique_users
+        events_ms, rollups_ms = statistics.median(raw), statistics.median(rolled)
+        error = (estimate - exact) / exact * 100 if exact else 0.0
+        print(
+            f"{name:<30}{events_ms:>12.1f}{rollups_ms:>12.1f}{events_ms / rollups_ms:>7.1f}x"
+            f"   {exact:,} / {estimate:,} ({error:+.2f} %)"
+        )
 
 
 async def sql_only(label: str, stores: SqlStores, count: int, only: str) -> None:
