@@ -26,6 +26,8 @@ from walker_channels.cli.worker import run_worker
 from walker_channels.models import (
     Address,
     Channel,
+    ConversationMode,
+    ConversationQuery,
     InboundMessage,
     OutboundMessage,
     Scope,
@@ -149,6 +151,44 @@ async def test_the_worker_rolls_up_the_closed_days_of_the_admin_stats(
         stop.set()
         await asyncio.wait_for(worker, REPLY_SECONDS)
         assert await stores.monitoring.stats(StatsQuery(scope=Scope(tenant_ids=None))) == expected
+
+
+async def test_the_worker_hands_idle_human_conversations_back_to_the_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "walker.db"
+    await accept_as_the_web_process(database, count=1)
+    monkeypatch.setenv("WALKER_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("WALKER_PSEUDONYM_KEY", PSEUDONYM_KEY)
+    monkeypatch.setenv("WALKER_HANDOFF_IDLE_TIMEOUT", "0.2")
+    everyone = ConversationQuery(scope=Scope(tenant_ids=None))
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(
+            batch=None,
+            idle=0.05,
+            stop=stop,
+            agent=echo_agent(),
+            whatsapp_transport=CountingTransport(expected=1),
+        )
+    )
+    # No sweep here: only the worker can hand the conversation back.
+    settings = Settings(walker_sweep_interval=0)
+    services = build_services(settings, agent=echo_agent(), whatsapp_transport=RecordingTransport())
+    await services.start()
+    try:
+        deadline = time.monotonic() + REPLY_SECONDS
+        while not (found := await services.handoff.find(everyone)):
+            assert time.monotonic() < deadline, "the worker did not answer"
+            await asyncio.sleep(0.05)
+        await services.handoff.takeover(found[0].id, scope=everyone.scope, by="alice")
+        while (await services.handoff.find(everyone))[0].mode is ConversationMode.HUMAN:
+            assert time.monotonic() < deadline, "the conversation stayed with the human"
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, REPLY_SECONDS)
+        await services.close()
 
 
 async def _rolled(stores: SqlStores) -> int:

@@ -99,6 +99,7 @@ async def run_worker(
         batch=batch,
         privacy=services.privacy,
         sender=services.sender,
+        handoff=services.handoff,
         wakeup=wakeup_for(stores),
         rollups=stores.rollups if isinstance(stores, RollupSource) else None,
     )
