@@ -78,12 +78,11 @@ def _traffic(day0: datetime = DAY0) -> list[ConversationEvent]:
             channel=channel,
         )
         found.append(outcome)
+        common = {"tenant_id": tenant, "channel": channel, "participant": who}
         if i % 17 == 0:
             found.append(
                 HandoffStartedEvent(
-                    tenant_id=tenant,
-                    channel=channel,
-                    participant=who,
+                    **common,
                     occurred_at=at + timedelta(seconds=5),
                     agent_id=f"agent-{i % 4}",
                     conversation_id=f"c{i}",
@@ -92,15 +91,8 @@ def _traffic(day0: datetime = DAY0) -> list[ConversationEvent]:
                 )
             )
         if i % 23 == 0:
-            found.append(
-                OptedOutEvent(
-                    tenant_id=tenant,
-                    channel=channel,
-                    participant=who,
-                    occurred_at=at + timedelta(seconds=6),
-                    source=ConsentSource.KEYWORD,
-                )
-            )
+            at_six = at + timedelta(seconds=6)
+            found.append(OptedOutEvent(**common, occurred_at=at_six, source=ConsentSource.KEYWORD))
     return found
 
 

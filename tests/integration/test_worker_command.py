@@ -92,19 +92,29 @@ async def accept_as_the_web_process(database: Path, count: int) -> None:
         await web.close()
 
 
+def start_worker(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    transport: RecordingTransport,
+    batch: int | None = None,
+) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """``run_worker`` on ``url`` in a task, as the command would run it; set the event to stop."""
+    monkeypatch.setenv("WALKER_DATABASE_URL", url)
+    monkeypatch.setenv("WALKER_PSEUDONYM_KEY", PSEUDONYM_KEY)
+    stop = asyncio.Event()
+    worker = run_worker(
+        batch=batch, idle=0.05, stop=stop, agent=echo_agent(), whatsapp_transport=transport
+    )
+    return asyncio.create_task(worker), stop
+
+
 async def test_the_worker_answers_every_queued_message_and_stops_when_told(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     database = tmp_path / "walker.db"
     await accept_as_the_web_process(database, count=5)
-    monkeypatch.setenv("WALKER_DATABASE_URL", f"sqlite:///{database}")
-    monkeypatch.setenv("WALKER_PSEUDONYM_KEY", PSEUDONYM_KEY)
     sent = CountingTransport(expected=5)
-    stop = asyncio.Event()
-
-    worker = asyncio.create_task(
-        run_worker(batch=2, idle=0.05, stop=stop, agent=echo_agent(), whatsapp_transport=sent)
-    )
+    worker, stop = start_worker(monkeypatch, f"sqlite:///{database}", sent, batch=2)
     await asyncio.wait_for(sent.done.wait(), REPLY_SECONDS)
     stop.set()
     await asyncio.wait_for(worker, REPLY_SECONDS)
@@ -130,18 +140,7 @@ async def test_the_worker_rolls_up_the_closed_days_of_the_admin_stats(
             [inbound(None, who=f"p{n}", at=days_ago + timedelta(hours=n)) for n in range(30)]
         )
         expected = await stores.monitoring.stats(StatsQuery(scope=Scope(tenant_ids=None)))
-    monkeypatch.setenv("WALKER_DATABASE_URL", url)
-    monkeypatch.setenv("WALKER_PSEUDONYM_KEY", PSEUDONYM_KEY)
-    stop = asyncio.Event()
-    worker = asyncio.create_task(
-        run_worker(
-            batch=None,
-            idle=0.05,
-            stop=stop,
-            agent=echo_agent(),
-            whatsapp_transport=RecordingTransport(),
-        )
-    )
+    worker, stop = start_worker(monkeypatch, url, RecordingTransport())
     closed = ((datetime.now(UTC) - SETTLE).date() - days_ago.date()).days  # up to yesterday
     async with SqlStores.from_url(url) as stores:
         deadline = time.monotonic() + REPLY_SECONDS
@@ -158,20 +157,9 @@ async def test_the_worker_hands_idle_human_conversations_back_to_the_agent(
 ) -> None:
     database = tmp_path / "walker.db"
     await accept_as_the_web_process(database, count=1)
-    monkeypatch.setenv("WALKER_DATABASE_URL", f"sqlite:///{database}")
-    monkeypatch.setenv("WALKER_PSEUDONYM_KEY", PSEUDONYM_KEY)
     monkeypatch.setenv("WALKER_HANDOFF_IDLE_TIMEOUT", "0.2")
     everyone = ConversationQuery(scope=Scope(tenant_ids=None))
-    stop = asyncio.Event()
-    worker = asyncio.create_task(
-        run_worker(
-            batch=None,
-            idle=0.05,
-            stop=stop,
-            agent=echo_agent(),
-            whatsapp_transport=CountingTransport(expected=1),
-        )
-    )
+    worker, stop = start_worker(monkeypatch, f"sqlite:///{database}", RecordingTransport())
     # No sweep here: only the worker can hand the conversation back.
     settings = Settings(walker_sweep_interval=0)
     services = build_services(settings, agent=echo_agent(), whatsapp_transport=RecordingTransport())

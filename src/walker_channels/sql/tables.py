@@ -297,19 +297,27 @@ rollup_days = sa.Table(
 deletes its row (a trigger, ``sql.triggers``), and the admin reads take that day from the
 events again until it is rolled anew (``sql.rollups``)."""
 
+
+def _day_and_source() -> tuple[sa.Column[Any] | sa.Index, ...]:
+    """The columns and index every rollup table is keyed by: day, tenant and channel."""
+    return (
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("tenant_id", _key(), nullable=True),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Index(None, "day", "tenant_id", "channel"),
+    )
+
+
 day_figures = sa.Table(
     "walker_day_figures",
     metadata,
-    sa.Column("day", sa.Date(), nullable=False),
-    sa.Column("tenant_id", _key(), nullable=True),
-    sa.Column("channel", sa.String(16), nullable=False),
+    *_day_and_source(),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("key", sa.String(128), nullable=False),
     sa.Column("n", sa.BigInteger(), nullable=False),
     sa.Column("total", sa.Float(), nullable=True),
     sa.Column("low", sa.Float(), nullable=True),
     sa.Column("high", sa.Float(), nullable=True),
-    sa.Index(None, "day", "tenant_id", "channel"),
 )
 """One day's stats of one tenant and channel, one row per figure (``sql.figures``): a count
 (``n``), a sum (``total``), or a response-time histogram bucket (``n``, ``low``, ``high``)."""
@@ -317,11 +325,8 @@ day_figures = sa.Table(
 day_users = sa.Table(
     "walker_day_users",
     metadata,
-    sa.Column("day", sa.Date(), nullable=False),
-    sa.Column("tenant_id", _key(), nullable=True),
-    sa.Column("channel", sa.String(16), nullable=False),
+    *_day_and_source(),
     sa.Column("sketch", sa.LargeBinary(), nullable=False),
-    sa.Index(None, "day", "tenant_id", "channel"),
 )
 """One day's participants of one tenant and channel as a HyperLogLog sketch (``sql.rollups``)."""
 
