@@ -413,6 +413,33 @@ class TurnStore(Protocol):
         ...
 
 
+@runtime_checkable
+class SettlingTurnStore(TurnStore, Protocol):
+    """A :class:`TurnStore` that shares a database with the outbound ledger and the event
+    log, so the reply that answers an entry settles in the entry's completion.
+
+    With one, a reply that went out costs one transaction fewer: its settlement, its event,
+    the entry's removal and the conversation's next claim commit together (a crash leaves all
+    or none of them). Without one, the reply settles through the
+    :class:`OutboundLedger` and the entry completes after it.
+    """
+
+    async def settle_and_complete(
+        self,
+        key: str,
+        settlement: Settlement,
+        event: ConversationEvent | None,
+        *,
+        item_id: str,
+        records: TurnRecords,
+        then: Claim | None = None,
+    ) -> tuple[bool, Sequence[Turn]]:
+        """:meth:`OutboundLedger.settle` of ``key`` then :meth:`complete` of ``item_id``, in
+        one transaction: whether the settlement took effect (the entry is removed either
+        way), and what ``then`` claimed."""
+        ...
+
+
 class TenantResolver(Protocol):
     """Which tenant owns the address a message was sent to."""
 

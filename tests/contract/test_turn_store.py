@@ -1,5 +1,6 @@
-"""Turn stores pass the TurnStore contract: the SQL one (one transaction) on SQLite and
-PostgreSQL, and the one made of the in-memory stores."""
+"""Turn stores pass the TurnStore contract: the SQL one (one transaction, and settling a
+reply with the completion) on SQLite and PostgreSQL, and the one made of the in-memory
+stores."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import pytest
 
 from walker_channels.sql import SqlStores
 from walker_channels.testing import InMemoryStores
-from walker_channels.testing.contracts import TurnStoreContract, TurnWorld
+from walker_channels.testing.contracts import (
+    SettlingTurnStoreContract,
+    TurnStoreContract,
+    TurnWorld,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +32,7 @@ def _world(stores: SqlStores | InMemoryStores) -> TurnWorld:
     )
 
 
-class TestSqlTurnStore(TurnStoreContract):
+class TestSqlTurnStore(SettlingTurnStoreContract):
     @pytest.fixture
     async def turn_world(self, fresh_database: tuple[str, str | None]) -> AsyncIterator[TurnWorld]:
         url, schema = fresh_database

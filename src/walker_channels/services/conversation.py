@@ -60,7 +60,7 @@ from walker_channels.services.outcomes import (
 from walker_channels.services.proactive import ProactiveSender
 from walker_channels.services.sending import SendContext, SendPurpose
 from walker_channels.services.sentiment import SENTIMENT_HANDOFF_BY, SentimentGuard
-from walker_channels.services.turns import StoreTurns, TurnKeys
+from walker_channels.services.turns import Completion, StoreTurns, TurnKeys
 from walker_channels.telemetry import Telemetry, default_telemetry, route_label, traced_step
 from walker_channels.texts import split_text
 
@@ -206,8 +206,9 @@ class ConversationService:
         claimed = await self._turns.claim(self._claim(item_id=item_id), self._keys)
         if not claimed:
             return ProcessOutcome.NOT_CLAIMED
-        outcome = await self._work(claimed[0])
-        await self._continue(await self._complete(claimed[0], then_next=True))
+        completion = self._completion(claimed[0], then_next=True)
+        outcome = await self._work(claimed[0], completion)
+        await self._continue(await completion.finish())
         return outcome
 
     async def process_pending(self, limit: int = 10) -> Sequence[ProcessOutcome]:
@@ -241,24 +242,26 @@ class ConversationService:
         lease = self._config.processing_lease
         return Claim(self._clock.now(), lease, limit, item_id, conversation)
 
-    async def _complete(self, turn: Turn, *, then_next: bool) -> Sequence[Turn]:
-        """Remove the answered entry; with ``then_next``, claim its conversation's next one in
-        the same step."""
-        item = turn.item
-        then = self._claim(conversation=item.conversation) if then_next else None
-        return await self._turns.complete(item.id, self._keys, then=then)
+    def _completion(self, turn: Turn, *, then_next: bool) -> Completion:
+        """How the answered entry is removed; with ``then_next``, its conversation's next one
+        is claimed in the same step."""
+        conversation = turn.item.conversation
+        then = (lambda: self._claim(conversation=conversation)) if then_next else lambda: None
+        return Completion(self._turns, turn.item.id, self._keys, then)
 
     async def _work_and_complete(self, turn: Turn) -> ProcessOutcome:
-        outcome = await self._work(turn)
-        await self._complete(turn, then_next=False)
+        completion = self._completion(turn, then_next=False)
+        outcome = await self._work(turn, completion)
+        await completion.finish()
         return outcome
 
     async def _continue(self, claimed: Sequence[Turn]) -> None:
         # Failures are left to the sweeper: the entry stays queued under its lease.
         while claimed:
             try:
-                await self._work(claimed[0])
-                claimed = await self._complete(claimed[0], then_next=True)
+                completion = self._completion(claimed[0], then_next=True)
+                await self._work(claimed[0], completion)
+                claimed = await completion.finish()
             except Exception as exc:
                 log.error(
                     "processing message %s failed; it stays queued: %s",
@@ -269,14 +272,15 @@ class ConversationService:
 
     @traced_step(
         "process",
-        lambda self, claimed: {
+        lambda self, claimed, completion: {
             "tenant_id": claimed.item.tenant_id,
             "channel": claimed.item.message.channel,
             "message_id": claimed.item.id,
         },
     )
-    async def _work(self, claimed: Turn) -> ProcessOutcome:
-        """Answer the claimed entry (the caller completes it)."""
+    async def _work(self, claimed: Turn, completion: Completion) -> ProcessOutcome:
+        """Answer the claimed entry (the caller finishes ``completion``, unless the reply's
+        settlement did)."""
         item = claimed.item
         async with self._lease_kept(item.id):
             if claimed.recorded is not None:
@@ -289,7 +293,7 @@ class ConversationService:
                 for entry in joined:
                     await self._record_inbound(entry)
                 turn = merged_turn(item, joined)
-            outcome = await self._resume(turn, claimed)
+            outcome = await self._resume(turn, claimed, completion)
             if outcome is None and self._consent is not None:
                 messages = [item.message, *(entry.message for entry in joined)]
                 outcome = await self._consent.on_messages(
@@ -298,7 +302,7 @@ class ConversationService:
             if outcome is None:
                 outcome = await self._for_human(turn, claimed.conversation)
             if outcome is None:
-                outcome = await self._answer(turn)
+                outcome = await self._answer(turn, completion)
         return outcome
 
     @contextlib.asynccontextmanager
@@ -322,7 +326,9 @@ class ConversationService:
                 # The next renewal may succeed; if none does, recovery takes the message over.
                 log.warning("renewing the lease of %s failed: %s", item_id, type(exc).__name__)
 
-    async def _resume(self, item: QueuedInbound, claimed: Turn) -> ProcessOutcome | None:
+    async def _resume(
+        self, item: QueuedInbound, claimed: Turn, completion: Completion
+    ) -> ProcessOutcome | None:
         """What an earlier run of the message left, as the claim read it: an approval, a
         reply being sent in parts, or a reply reserved (left pending: unknown now)."""
         if (approval := claimed.approval) is not None:
@@ -331,7 +337,7 @@ class ConversationService:
             return ProcessOutcome.ALREADY_HANDLED
         if item.reply is not None:
             # A reply in parts was being sent: send what is left of the same reply.
-            return await self._send_reply(item, item.reply, resuming=True)
+            return await self._send_reply(item, item.reply, completion, resuming=True)
         if (sent := claimed.reply_send) is not None:
             if sent.state is OutboundState.PENDING:
                 await self._previous_send(sent.key)
@@ -342,7 +348,7 @@ class ConversationService:
         """The send an earlier run reserved under ``key``, if any (left pending: unknown now)."""
         return await self._sender.recover(key)
 
-    async def _answer(self, item: QueuedInbound) -> ProcessOutcome:
+    async def _answer(self, item: QueuedInbound, completion: Completion) -> ProcessOutcome:
         if item.attempts > self._config.max_attempts:
             # Runs of this message keep dying: stop retrying the agent, let a human answer.
             log.warning(
@@ -370,7 +376,9 @@ class ConversationService:
         route = self._sentiment.route(route, item.message)
         self._telemetry.note(route=route_label(route), agent_id=turn.reply.agent_id)
         if turn.reply.metadata.get(HANDOFF_FLAG) is True:
-            return await self._agent_handoff(item, turn.reply, turn.response_time_ms, route)
+            return await self._agent_handoff(
+                item, turn.reply, turn.response_time_ms, route, completion
+            )
         if not route.send:
             return await self._escalate(item, route, turn.reply, turn.response_time_ms)
         held = HeldReply(reply=turn.reply, response_time_ms=turn.response_time_ms)
@@ -382,7 +390,7 @@ class ConversationService:
         if len(parts) > 1:
             # Kept with the message, so a crash between parts resumes this reply, not a new one.
             await self._queue.hold_reply(item.id, held)
-        return await self._send_reply(item, held)
+        return await self._send_reply(item, held, completion)
 
     def _parts(self, item: QueuedInbound, text: str) -> list[str] | None:
         limit = self._sender.text_limit(item.message.channel)
@@ -394,9 +402,17 @@ class ConversationService:
         return parts
 
     async def _send_reply(
-        self, item: QueuedInbound, held: HeldReply, *, resuming: bool = False
+        self,
+        item: QueuedInbound,
+        held: HeldReply,
+        completion: Completion,
+        *,
+        resuming: bool = False,
     ) -> ProcessOutcome:
-        """Send the reply's parts in order, each under its own key; stop at a failed one."""
+        """Send the reply's parts in order, each under its own key; stop at a failed one.
+
+        The last part, if it goes out, settles with the entry's completion (nothing is left
+        to do once it is sent)."""
         parts = self._parts(item, held.reply.text) or [held.reply.text]
         message = item.message
         outcome = ProcessOutcome.REPLIED
@@ -416,8 +432,11 @@ class ConversationService:
             outbound = OutboundMessage(
                 channel=message.channel, to=message.sender, sender=message.recipient, text=text
             )
+            last = number == len(parts)
             try:
-                receipt = await self._sender.send(outbound, context)
+                receipt = await self._sender.send(
+                    outbound, context, settle_sent=completion.settle_sent() if last else None
+                )
             except MessageRejected:
                 if number == 1:
                     # The channel cannot carry this reply at all: a reviewer can edit it.
@@ -471,7 +490,12 @@ class ConversationService:
         return None
 
     async def _agent_handoff(
-        self, item: QueuedInbound, reply: AgentReply, response_time_ms: float, route: Route
+        self,
+        item: QueuedInbound,
+        reply: AgentReply,
+        response_time_ms: float,
+        route: Route,
+        completion: Completion,
     ) -> ProcessOutcome:
         """The agent asked for a human: hand over, and send its words if they may go out."""
         await self._handoff.start(
@@ -483,7 +507,7 @@ class ConversationService:
         held = HeldReply(reply=reply, response_time_ms=response_time_ms)
         if len(parts) > 1:
             await self._queue.hold_reply(item.id, held)
-        return await self._send_reply(item, held)
+        return await self._send_reply(item, held, completion)
 
     async def _accept_unknown(self, message: InboundMessage, participant: str) -> AcceptOutcome:
         event = InboundEvent(

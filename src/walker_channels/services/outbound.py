@@ -48,7 +48,7 @@ from walker_channels.services.config import ServiceConfig
 from walker_channels.services.consent import ConsentService
 from walker_channels.services.hooks import Hooks
 from walker_channels.services.outbound_events import Failure, failed_event, sent_event, unpack
-from walker_channels.services.sending import SendContext, SendPurpose, SendReceipt
+from walker_channels.services.sending import SendContext, SendPurpose, SendReceipt, SettleSent
 from walker_channels.services.unsettled import UnsettledSend, unsettled_send
 from walker_channels.telemetry import Telemetry, default_telemetry, traced_step
 
@@ -120,7 +120,7 @@ class OutboundSender:
 
     @traced_step(
         "send",
-        lambda self, message, context: {
+        lambda self, message, context, settle_sent=None: {
             "tenant_id": context.tenant_id,
             "channel": message.channel,
             "purpose": context.purpose,
@@ -128,7 +128,13 @@ class OutboundSender:
         },
         outcome=lambda receipt: "duplicate" if receipt.duplicate else receipt.state,
     )
-    async def send(self, message: OutboundMessage, context: SendContext) -> SendReceipt:
+    async def send(
+        self,
+        message: OutboundMessage,
+        context: SendContext,
+        *,
+        settle_sent: SettleSent | None = None,
+    ) -> SendReceipt:
         """Send ``message`` under ``context.key`` unless that key was used already.
 
         Provider failures are recorded and returned in the receipt, not raised (the receipt's
@@ -137,6 +143,9 @@ class OutboundSender:
         message itself is unusable) is recorded and then raised.
         :class:`~walker_channels.exceptions.OptedOut` is raised, before anything is reserved,
         for a send people start (:attr:`SendPurpose.needs_consent`) to a person who opted out.
+        ``settle_sent`` settles the send if it went out, instead of the ledger's
+        :meth:`~walker_channels.ports.OutboundLedger.settle` (a caller folding its own writes
+        into that transaction); any other outcome settles through the ledger.
         """
         key = context.key
         transport = self._transport_for(message.channel)
@@ -147,7 +156,7 @@ class OutboundSender:
         record = await self._reserve(key, keyed, context)
         if record is None:
             return await self._existing(key)
-        return await self._attempt(transport, record, keyed, context)
+        return await self._attempt(transport, record, keyed, context, settle_sent)
 
     async def require_consent(self, tenant_id: str, channel: Channel, participant: str) -> None:
         """Raise :class:`~walker_channels.exceptions.OptedOut` if the person opted out of the
@@ -299,6 +308,7 @@ class OutboundSender:
         record: OutboundRecord,
         message: OutboundMessage,
         context: SendContext | None,
+        settle_sent: SettleSent | None = None,
     ) -> SendReceipt:
         try:
             if self._tenant_pacer is not None and record.tenant_id:
@@ -316,7 +326,8 @@ class OutboundSender:
             unknown = DeliveryUnknown(f"the transport failed unexpectedly ({type(exc).__name__})")
             unknown.__cause__ = exc
             return await self._failed(record, message, context, unknown)
-        return await self._sent(record, message, context, result.provider_message_id)
+        provider_id = result.provider_message_id
+        return await self._sent(record, message, context, provider_id, settle_sent=settle_sent)
 
     async def _sent(
         self,
@@ -326,8 +337,10 @@ class OutboundSender:
         provider_message_id: str | None,
         *,
         found: bool = False,
+        settle_sent: SettleSent | None = None,
     ) -> SendReceipt:
-        """Settle as sent; ``found``: by a lookup, which another sweeper may have made too."""
+        """Settle as sent (by ``settle_sent`` if given); ``found``: by a lookup, which another
+        sweeper may have made too."""
         now = self._clock.now()
         # From unknown too: a late answer is better news than the lookup's.
         settlement = Settlement(
@@ -339,7 +352,10 @@ class OutboundSender:
         event = sent_event(
             record, message, context, at=now, provider_message_id=provider_message_id
         )
-        settled = await self._ledger.settle(record.key, settlement, event=event)
+        if settle_sent is None:
+            settled = await self._ledger.settle(record.key, settlement, event=event)
+        else:
+            settled = await settle_sent(record.key, settlement, event)
         if not settled and found:
             log.info("send %s was settled by another lookup meanwhile", record.key)
         elif not settled:

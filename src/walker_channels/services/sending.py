@@ -7,14 +7,20 @@ the same key, finds it taken in the outbound ledger, and sends nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from pydantic import Field, PrivateAttr
 
 from walker_channels.exceptions import TransportError
-from walker_channels.models import OutboundState
+from walker_channels.models import ConversationEvent, OutboundState, Settlement
 from walker_channels.models.base import Frozen, JsonObject
 from walker_channels.services.keys import hashed
+
+SettleSent = Callable[[str, Settlement, ConversationEvent | None], Awaitable[bool]]
+"""Settles the send of a key as sent and records its event, as
+:meth:`~walker_channels.ports.OutboundLedger.settle` does (whether it took effect), in a
+transaction of the caller's (see :meth:`OutboundSender.send`)."""
 
 
 class SendPurpose(StrEnum):

@@ -1,5 +1,5 @@
-"""A :class:`~walker_channels.ports.TurnStore` made of the separate store ports, and the keys
-the conversation flow finds a claimed entry's records by.
+"""A :class:`~walker_channels.ports.TurnStore` made of the separate store ports, the keys
+the conversation flow finds a claimed entry's records by, and how an answered entry completes.
 
 For stores that cannot read several records in one transaction (the in-memory ones, a host's
 own): the claim, then each record on its own. The SQL stores have their own, one transaction
@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from walker_channels.models import (
     Claim,
     ConsentState,
+    ConversationEvent,
     InboundEvent,
     OutboundRecord,
     QueuedInbound,
+    Settlement,
     Turn,
 )
 from walker_channels.ports import (
@@ -25,13 +27,15 @@ from walker_channels.ports import (
     ConversationStore,
     EventStore,
     InboundQueue,
+    SettlingTurnStore,
     TenantSettingsStore,
     TurnRecords,
+    TurnStore,
 )
 from walker_channels.services.config import ServiceConfig
 from walker_channels.services.intake import inbound_event
 from walker_channels.services.keys import approval_id_for
-from walker_channels.services.sending import SendPurpose
+from walker_channels.services.sending import SendPurpose, SettleSent
 
 SendRecord = Callable[[str], Awaitable[OutboundRecord | None]]
 """The ledger record of a key (``OutboundLedger.get``, ``OutboundSender.record``)."""
@@ -118,3 +122,39 @@ class StoreTurns:
             settings=await self._settings.get(item.tenant_id),
             opted_out=await self._consent.is_opted_out(item.tenant_id, channel, participant),
         )
+
+
+@dataclass(slots=True)
+class Completion:
+    """How a claimed entry completes once answered: in the settlement of the reply that
+    answered it, where the turn store can (a :class:`~walker_channels.ports.SettlingTurnStore`),
+    else on its own after the answer. ``then`` makes the claim of what comes next (at the
+    moment of the completion), or ``None``."""
+
+    turns: TurnStore
+    item_id: str
+    records: TurnRecords
+    then: Callable[[], Claim | None]
+    claimed: Sequence[Turn] | None = None
+    """What the completion claimed, once it ran."""
+
+    def settle_sent(self) -> SettleSent | None:
+        """What settles the answering reply if it goes out: with the completion, or ``None``
+        (the ledger settles it, and :meth:`finish` completes)."""
+        turns = self.turns
+        if not isinstance(turns, SettlingTurnStore):
+            return None
+
+        async def settle(key: str, settlement: Settlement, event: ConversationEvent | None) -> bool:
+            settled, self.claimed = await turns.settle_and_complete(
+                key, settlement, event, item_id=self.item_id, records=self.records, then=self.then()
+            )
+            return settled
+
+        return settle
+
+    async def finish(self) -> Sequence[Turn]:
+        """Complete the entry unless the reply's settlement did; what the completion claimed."""
+        if self.claimed is None:
+            self.claimed = await self.turns.complete(self.item_id, self.records, then=self.then())
+        return self.claimed

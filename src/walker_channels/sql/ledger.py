@@ -6,7 +6,7 @@ database), so a crash leaves either both or neither.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +23,9 @@ from walker_channels.models import (
     Settlement,
 )
 from walker_channels.sql.engine import Database
-from walker_channels.sql.events import event_row
+from walker_channels.sql.events import event_row, record_statement
 from walker_channels.sql.scope import scope_filter
-from walker_channels.sql.tables import events, outbound
+from walker_channels.sql.tables import outbound
 
 _OPEN = (OutboundState.UNKNOWN.value, OutboundState.FAILED.value)
 """The states a sweep or an operator may still act on."""
@@ -124,6 +124,37 @@ SETTLE = {
 ADVANCE = {by_key: advance_statement(by_key=by_key) for by_key in (False, True)}
 
 
+def settle_work(
+    record: sa.Executable, key: str, settlement: Settlement, event: ConversationEvent | None
+) -> Callable[[sa.Connection], bool]:
+    """The work of :meth:`SqlOutboundLedger.settle`'s transaction: the compare-and-set, then
+    ``event`` by ``record`` (:func:`~walker_channels.sql.events.record_statement`) if it took
+    effect. Raises :class:`NotFound` for a key never reserved."""
+    provider_message_id = settlement.provider_message_id
+    stmt = SETTLE[provider_message_id is not None, settlement.keeps_payload]
+    params = {
+        "p_key": key,
+        "p_expected": [state.value for state in settlement.expected],
+        "p_state": settlement.state.value,
+        "p_at": settlement.at,
+        "p_error_code": settlement.error_code,
+        "p_next_attempt_at": settlement.next_attempt_at,
+        "p_provider_message_id": provider_message_id,
+    }
+    row = None if event is None else event_row(event)
+
+    def work(conn: sa.Connection) -> bool:
+        if conn.execute(stmt, params).first() is None:
+            if conn.execute(EXISTS, params).first() is None:
+                raise NotFound("no outbound record with that key")
+            return False
+        if row is not None:
+            conn.execute(record, row)
+        return True
+
+    return work
+
+
 def record_row(record: OutboundRecord) -> dict[str, Any]:
     """The row that stores ``record``."""
     row = record.model_dump(mode="python", exclude={"payload"})
@@ -152,7 +183,7 @@ class SqlOutboundLedger:
             .on_conflict_do_nothing(index_elements=[outbound.c.key])
             .returning(outbound.c.key)
         )
-        self._append = db.dialect.insert(events).on_conflict_do_nothing()
+        self._record = record_statement(db)
 
     async def reserve(self, record: OutboundRecord) -> bool:
         """Insert ``record``; ``False`` when its key is taken (then do not send)."""
@@ -179,29 +210,7 @@ class SqlOutboundLedger:
         self, key: str, settlement: Settlement, *, event: ConversationEvent | None = None
     ) -> bool:
         """Settle by one conditional UPDATE and append ``event`` in the same transaction."""
-        provider_message_id = settlement.provider_message_id
-        stmt = SETTLE[provider_message_id is not None, settlement.keeps_payload]
-        params = {
-            "p_key": key,
-            "p_expected": [state.value for state in settlement.expected],
-            "p_state": settlement.state.value,
-            "p_at": settlement.at,
-            "p_error_code": settlement.error_code,
-            "p_next_attempt_at": settlement.next_attempt_at,
-            "p_provider_message_id": provider_message_id,
-        }
-        append, row = self._append, None if event is None else event_row(event)
-
-        def work(conn: sa.Connection) -> bool:
-            if conn.execute(stmt, params).first() is None:
-                if conn.execute(EXISTS, params).first() is None:
-                    raise NotFound("no outbound record with that key")
-                return False
-            if row is not None:
-                conn.execute(append, row)
-            return True
-
-        return await self._db.run(work, write=True)
+        return await self._db.run(settle_work(self._record, key, settlement, event), write=True)
 
     async def due(
         self, now: datetime, *, stale_before: datetime | None = None, limit: int = 100

@@ -5,7 +5,8 @@ event inserted unless stored (``ON CONFLICT DO NOTHING``), and primary-key reads
 approval, its reply's ledger record, its conversation, the person's opt-out and the tenant's
 consent keywords. One :meth:`Database.run` instead of a transaction for each; the reads see
 the moment of the claim. :meth:`SqlTurnStore.complete` deletes the finished entry and claims
-the conversation's next in the same transaction.
+the conversation's next in the same transaction; :meth:`SqlTurnStore.settle_and_complete`
+settles the reply that answered it first (:func:`walker_channels.sql.ledger.settle_work`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from walker_channels.models import Claim, ConsentState, QueuedInbound, Turn
+from walker_channels.models import (
+    Claim,
+    ConsentState,
+    ConversationEvent,
+    QueuedInbound,
+    Settlement,
+    Turn,
+)
 from walker_channels.ports import TurnRecords
 from walker_channels.sql import approvals, consent, conversations, ledger
 from walker_channels.sql.engine import Database
@@ -24,7 +32,7 @@ from walker_channels.sql.inbox import COMPLETE, Claims
 
 
 class SqlTurnStore:
-    """A :class:`~walker_channels.ports.TurnStore` on the walker-channels tables."""
+    """A :class:`~walker_channels.ports.SettlingTurnStore` on the walker-channels tables."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -40,11 +48,34 @@ class SqlTurnStore:
     ) -> Sequence[Turn]:
         """Delete ``item_id`` (and its joined entries), then claim ``then``: one transaction."""
 
-        def work(conn: sa.Connection) -> Sequence[Turn]:
-            conn.execute(COMPLETE, {"p_item_id": item_id})
-            return () if then is None else self._claim(conn, then, records)
+        return await self._db.run(
+            lambda conn: self._complete(conn, item_id, records, then), write=True
+        )
+
+    async def settle_and_complete(
+        self,
+        key: str,
+        settlement: Settlement,
+        event: ConversationEvent | None,
+        *,
+        item_id: str,
+        records: TurnRecords,
+        then: Claim | None = None,
+    ) -> tuple[bool, Sequence[Turn]]:
+        """Settle ``key`` (and record ``event``), delete ``item_id``, claim ``then``: one
+        transaction."""
+        settle = ledger.settle_work(self._record, key, settlement, event)
+
+        def work(conn: sa.Connection) -> tuple[bool, Sequence[Turn]]:
+            return settle(conn), self._complete(conn, item_id, records, then)
 
         return await self._db.run(work, write=True)
+
+    def _complete(
+        self, conn: sa.Connection, item_id: str, records: TurnRecords, then: Claim | None
+    ) -> Sequence[Turn]:
+        conn.execute(COMPLETE, {"p_item_id": item_id})
+        return () if then is None else self._claim(conn, then, records)
 
     def _claim(self, conn: sa.Connection, claim: Claim, records: TurnRecords) -> list[Turn]:
         return [self._turn(conn, item, records) for item in self._claims.run(conn, claim)]

@@ -58,7 +58,11 @@ from walker_channels.testing.contracts.tenants import (
     TenantResolverContract,
 )
 from walker_channels.testing.contracts.transport import MessageTransportContract
-from walker_channels.testing.contracts.turns import TurnStoreContract, TurnWorld
+from walker_channels.testing.contracts.turns import (
+    SettlingTurnStoreContract,
+    TurnStoreContract,
+    TurnWorld,
+)
 
 __all__ = [
     "ALL",
@@ -83,6 +87,7 @@ __all__ = [
     "PrivacyWorld",
     "SentimentAveragesContract",
     "SentimentScorerContract",
+    "SettlingTurnStoreContract",
     "TenantRegistryContract",
     "TenantResolverContract",
     "TenantSettingsStoreContract",

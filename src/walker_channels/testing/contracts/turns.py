@@ -1,4 +1,5 @@
-"""The :class:`~walker_channels.ports.TurnStore` contract."""
+"""The :class:`~walker_channels.ports.TurnStore` and
+:class:`~walker_channels.ports.SettlingTurnStore` contracts."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from datetime import timedelta
 
 import pytest
 
+from walker_channels.exceptions import NotFound
 from walker_channels.models import (
     Channel,
     Claim,
     ConsentKeywords,
     InboundEvent,
+    OutboundState,
     QueuedInbound,
+    Settlement,
     TenantSettings,
 )
 from walker_channels.ports import (
@@ -22,6 +26,7 @@ from walker_channels.ports import (
     EventStore,
     InboundQueue,
     OutboundLedger,
+    SettlingTurnStore,
     TenantSettingsStore,
     TurnStore,
 )
@@ -31,7 +36,7 @@ from walker_channels.testing.contracts.common import T0
 from walker_channels.testing.contracts.consent import opt_out
 from walker_channels.testing.contracts.conversations import conversation
 from walker_channels.testing.contracts.inbox import queued
-from walker_channels.testing.contracts.ledger import outbound_record
+from walker_channels.testing.contracts.ledger import outbound_record, sent_event
 
 LEASE = timedelta(seconds=60)
 TALK = conversation("t1", "p1")
@@ -202,3 +207,75 @@ class TurnStoreContract:
         turns = await w.turns.claim(claim(limit=10), KEYS)
         assert [turn.item.id for turn in turns] == ["SM0", "SM1", "SM3"]
         assert all(turn.recorded is not None for turn in turns)
+
+
+SENT = Settlement(state=OutboundState.SENT, at=T0, provider_message_id="SM1")
+
+
+@pytest.mark.anyio
+class SettlingTurnStoreContract(TurnStoreContract):
+    """Provide ``turn_world`` (empty stores) whose ``turns`` is a
+    :class:`~walker_channels.ports.SettlingTurnStore`."""
+
+    @staticmethod
+    def settling(w: TurnWorld) -> SettlingTurnStore:
+        """The world's turn store, which settles."""
+        assert isinstance(w.turns, SettlingTurnStore)
+        return w.turns
+
+    async def test_a_reply_settles_with_the_completion_and_the_next_claim(
+        self, turn_world: TurnWorld
+    ) -> None:
+        w = turn_world
+        await w.queue.enqueue(entry("SM1"))
+        await w.queue.enqueue(entry("SM2", seconds=1))
+        [first] = await w.turns.claim(claim(), KEYS)
+        key = KEYS.reply_key(first.item)
+        await w.ledger.reserve(outbound_record(key))
+
+        settled, following = await self.settling(w).settle_and_complete(
+            key,
+            SENT,
+            sent_event(key),
+            item_id="SM1",
+            records=KEYS,
+            then=claim(conversation=TALK.id),
+        )
+        assert settled is True
+        assert [turn.item.id for turn in following] == ["SM2"]
+        record = await w.ledger.get(key)
+        assert record is not None
+        assert (record.state, record.provider_message_id) == (OutboundState.SENT, "SM1")
+        assert await w.events.append(sent_event(key)) is False  # stored with the settlement
+        stats = await w.queue.stats(now=T0)
+        assert (stats.waiting, stats.in_progress) == (0, 1)  # SM1 is gone, SM2 is leased
+
+    async def test_a_settlement_that_lost_still_completes(self, turn_world: TurnWorld) -> None:
+        w = turn_world
+        await w.queue.enqueue(entry("SM1"))
+        await w.turns.claim(claim(), KEYS)
+        await w.ledger.reserve(outbound_record("k"))
+        await w.ledger.settle("k", SENT)  # another run settled it first
+
+        settled, following = await self.settling(w).settle_and_complete(
+            "k", SENT, sent_event("k"), item_id="SM1", records=KEYS
+        )
+        assert (settled, following) == (False, ())
+        assert await w.events.append(sent_event("k")) is True  # no event for a lost settlement
+        stats = await w.queue.stats(now=T0)
+        assert (stats.waiting, stats.in_progress) == (0, 0)
+
+    async def test_a_key_never_reserved_changes_nothing(self, turn_world: TurnWorld) -> None:
+        w = turn_world
+        await w.queue.enqueue(entry("SM1"))
+        await w.queue.enqueue(entry("SM2", seconds=1))
+        await w.turns.claim(claim(), KEYS)
+
+        with pytest.raises(NotFound):
+            await self.settling(w).settle_and_complete(
+                "k", SENT, None, item_id="SM1", records=KEYS, then=claim(conversation=TALK.id)
+            )
+        # All or nothing: SM1 is still queued under its lease, SM2 still waits behind it.
+        stats = await w.queue.stats(now=T0)
+        assert (stats.waiting, stats.in_progress) == (1, 1)
+        assert not await w.turns.claim(claim(), KEYS)
