@@ -55,9 +55,7 @@ async def services(
         walker_pseudonym_key="count-key",
         walker_sweep_interval=0,
     )
-    built = build_services(
-        settings, agent=echo_agent(), whatsapp_transport=transport, clock=clock
-    )
+    built = build_services(settings, agent=echo_agent(), whatsapp_transport=transport, clock=clock)
     await built.start()
     assert isinstance(built.stores, SqlStores)
     await built.stores.tenants.add_number("acme", f"whatsapp:{NUMBER}")
@@ -131,7 +129,8 @@ async def test_a_failed_settlement_loses_nothing_and_sends_nothing_twice(
     assert isinstance(stores, SqlStores)
     assert (await stores.inbox.stats(now=clock.now())).in_progress == 1
     record = await stores.ledger.get("reply:" + sid)
-    assert record is not None and record.state is OutboundState.PENDING
+    assert record is not None
+    assert record.state is OutboundState.PENDING
 
     monkeypatch.setattr(SqlTurnStore, "settle_and_complete", settle_and_complete)
     clock.advance(timedelta(minutes=5))  # the lease ran out: another worker takes it over
@@ -140,4 +139,5 @@ async def test_a_failed_settlement_loses_nothing_and_sends_nothing_twice(
     stats = await stores.inbox.stats(now=clock.now())
     assert (stats.waiting, stats.in_progress) == (0, 0)
     settled = await stores.ledger.get("reply:" + sid)
-    assert settled is not None and settled.state is not OutboundState.PENDING
+    assert settled is not None
+    assert settled.state is not OutboundState.PENDING
