@@ -1,15 +1,17 @@
 """Where a message's CPU goes, per stage: parse and signature, accept, process, by package.
 
-In one process, one message at a time (no HTTP: the bare endpoint of ``bench_webhooks.py``
-bounds that stage), on SQLite and PostgreSQL: ``COUNT`` distinct signed webhook forms are
-checked (:func:`~walker_channels.signatures.verify_twilio_signature`) and parsed
+In one process, one message at a time unless told otherwise (no HTTP: the bare endpoint of
+``bench_webhooks.py`` bounds that stage), on SQLite and PostgreSQL: ``COUNT`` distinct signed
+webhook forms are checked (:func:`~walker_channels.signatures.verify_twilio_signature`) and parsed
 (:func:`~walker_channels.twilio.parse_inbound_form`), then accepted and processed by the real
 services (echo agent, in-process recording transport). ``cProfile`` attributes the self time
 of every function to a stage by its package: SQLAlchemy, the database driver, pydantic,
 walker-channels, asyncio and threads, the rest. Also the statements per message.
 
 Run: ``python benchmarks/bench_accept_profile.py``; PostgreSQL with
-``WALKER_BENCH_POSTGRES_URL`` or ``WALKER_TEST_POSTGRES_URL``.
+``WALKER_BENCH_POSTGRES_URL`` or ``WALKER_TEST_POSTGRES_URL``. ``WALKER_BENCH_IN_FLIGHT=32``
+processes that many messages at once, each from a person of its own (one at a time, the forms
+come from 100 people).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from walker_channels.testing import RecordingTransport
 from walker_channels.twilio import parse_inbound_form
 
 COUNT = 300
+IN_FLIGHT = int(os.environ.get("WALKER_BENCH_IN_FLIGHT", "1"))
+PEOPLE = 100 if IN_FLIGHT == 1 else COUNT
 TOKEN = "profile-auth-token"
 URL = "https://bench.example.com/api/v1/channels/whatsapp/webhook"
 NUMBER = "+14155238886"
@@ -58,11 +62,11 @@ def stage_of(path: str, name: str) -> str:
 
 
 def forms() -> list[tuple[dict[str, str], str]]:
-    """``COUNT`` webhook forms from 100 people, each with its signature."""
+    """``COUNT`` webhook forms from ``PEOPLE`` people, each with its signature."""
     made = []
     for n in range(COUNT):
         form = {"MessageSid": f"SM{n:032x}", "AccountSid": "AC" + "0" * 32, "Body": f"hi {n}",
-                "From": f"whatsapp:+1415555{n % 100:04d}", "To": f"whatsapp:{NUMBER}",
+                "From": f"whatsapp:+1415555{n % PEOPLE:04d}", "To": f"whatsapp:{NUMBER}",
                 "NumMedia": "0"}  # fmt: skip
         made.append((form, compute_twilio_signature(TOKEN, URL, form)))
     return made
@@ -137,9 +141,14 @@ async def measure(
         for message in messages:
             await services.conversations.accept(message)
 
-    async def process() -> None:
-        for message in messages:
+    slots = asyncio.Semaphore(IN_FLIGHT)
+
+    async def process_one(message: InboundMessage) -> None:
+        async with slots:
             await services.conversations.process(message.provider_message_id)
+
+    async def process() -> None:
+        await asyncio.gather(*map(process_one, messages))
 
     rows = []
     for name, step in (("parse+signature", parse), ("accept", accept), ("process", process)):
@@ -156,7 +165,10 @@ def report(name: str, bare: Measured, rows: Measured) -> None:
     """Milliseconds per message, per step: without a profiler, then per stage under cProfile
     (which adds its own cost: compare the stages with each other, not with the first CPU)."""
     names = [stage for stage, _ in STAGES] + ["other"]
-    print(f"{name}: ms per message, one at a time ({COUNT} messages); stages under cProfile")
+    print(
+        f"{name}: ms per message, {COUNT} messages, processed {IN_FLIGHT} at a time; "
+        "stages under cProfile"
+    )
     print(f"{'step':<16} {'wall':>6} {'CPU':>6} {'profiled':>8} "
           + " ".join(f"{s[:16]:>16}" for s in names) + f" {'statements':>10}")  # fmt: skip
     for (step, wall, cpu, _), (_, _, stages, statements) in zip(bare, rows, strict=True):
