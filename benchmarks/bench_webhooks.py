@@ -41,6 +41,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import secrets
 import shutil
 import socket
@@ -80,7 +81,7 @@ run, marked ``[before]``, for a before/after comparison with one baseline."""
 
 class Figures(NamedTuple):
     """One wrk run: answered per second, latency in ms, the server's CPU µs per request,
-    end-to-end replies per second."""
+    end-to-end replies per second, and the share of its core wrk itself used."""
 
     rps: float
     p50: float
@@ -90,6 +91,7 @@ class Figures(NamedTuple):
     errors: int = 0
     cpu_us: float = 0.0
     e2e: float | None = None
+    load_cpu: float = 0.0
 
 
 # --- the servers (child processes) ------------------------------------------------------------
@@ -395,7 +397,10 @@ def wrk(
     command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s",
                "--timeout", "30s", "--latency", "-s", str(LUA), url, "--",
                str(webhooks), str(first), str(count), str(pause_ms), str(int(in_step))]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode:
         raise RuntimeError(f"wrk failed: {done.stderr.strip()}")
     out = done.stdout
@@ -407,7 +412,8 @@ def wrk(
     # Socket errors (a request unanswered after wrk's 30 s, a dropped connection) are counted
     # and reported: a webhook Twilio gave up on.
     return Figures(answered / (r["duration_us"] / 1e6), r["p50_us"] / 1e3, r["p99_us"] / 1e3,
-                   answered, r["repeats"], errors=r["socket_errors"])  # fmt: skip
+                   answered, r["repeats"], errors=r["socket_errors"],
+                   load_cpu=load_cpu / (r["duration_us"] / 1e6))  # fmt: skip
 
 
 class Bench:
@@ -482,6 +488,12 @@ def report(best: dict[str, Figures], half: dict[str, Figures], in_step: dict[str
         flag += f"  ({lost} unanswered)" if lost else ""
         print(f"{kind:<38} {f.rps:>7.0f} {f.rps / bare:>6.3f} {f.p50:>7.1f} {f.p99:>7.1f} "
               f"{f.cpu_us:>7.0f} {e2e} {at_half}{flag}")  # fmt: skip
+    # The load generator must stay far from its own limit, or it, not the server, sets the rate.
+    busiest = max(f.load_cpu for f in best.values())
+    print(
+        f"wrk's own CPU: {best['bare'].load_cpu:.0%} of its core against the bare endpoint, "
+        f"at most {busiest:.0%} in any median run"
+    )
 
 
 @contextlib.contextmanager
